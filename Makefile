@@ -1,0 +1,53 @@
+# Coffer — the two commands a new user needs are `make run` and `make test`.
+SHELL   := /bin/bash
+GO      ?= go
+GOBIN   := $(shell $(GO) env GOPATH)/bin
+export PATH := $(GOBIN):$(PATH)
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+# Packages tested with -race; everything by default.
+PKGS    ?= ./...
+
+.PHONY: all build run test test-short deps lint generate check-generate bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/coffer ./cmd/coffer
+
+## run: the demo on embedded defaults (local repository and key under ./.coffer)
+run: build
+	bash scripts/demo.sh
+
+## deps: install everything the tests need (idempotent; fast when present)
+deps:
+	@for f in scripts/deps/*.sh; do echo "== $$f"; bash "$$f" || exit 1; done
+
+## test: every test, with the race detector, against real servers
+test: deps build
+	$(GO) test -race -timeout 40m $(PKGS)
+
+test-short:
+	$(GO) test -short $(PKGS)
+
+lint:
+	$(GO) vet ./...
+	staticcheck ./...
+
+generate:
+	bash scripts/generate.sh
+
+## check-generate: fail when gen/ is not what `make generate` produces
+check-generate: generate
+	git diff --exit-code -- gen/ || (echo "gen/ is stale: run make generate and commit" >&2; exit 1)
+	test -z "$$(git status --porcelain -- gen/)" || (git status --porcelain -- gen/; echo "gen/ has untracked files: run make generate and commit" >&2; exit 1)
+
+## bench: Coffer against its peers, side by side, printed as ratios
+bench: build
+	bash scripts/bench.sh
+
+fuzz:
+	bash scripts/fuzz.sh
+
+clean:
+	rm -rf bin .coffer .bench

@@ -1,0 +1,39 @@
+// Command coffer is the single Coffer binary: repository tools today, and the
+// controller, agent and dev mode as they land.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cofferhq/coffer/internal/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	root := &cobra.Command{
+		Use:           "coffer",
+		Short:         "Backup and recovery for PostgreSQL, MySQL/MariaDB, MongoDB and file systems",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
+	})
+	root.AddCommand(cli.RepoCommand())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "coffer:", err)
+	}
+	os.Exit(cli.ExitCode(err))
+}

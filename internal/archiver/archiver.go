@@ -1,0 +1,78 @@
+package archiver
+
+import (
+	"context"
+	"io"
+	"runtime"
+	"time"
+
+	"github.com/cofferhq/coffer/internal/chunker"
+	"github.com/cofferhq/coffer/internal/repo"
+)
+
+// Repository is what the archiver needs from a repository.
+type Repository interface {
+	ChunkID(data []byte) repo.ID
+	NewChunker(rd io.Reader) *chunker.Chunker
+	SaveBlob(ctx context.Context, t repo.BlobType, id repo.ID, data []byte) (repo.SaveResult, error)
+	SaveTree(ctx context.Context, t *repo.Tree) (repo.ID, error)
+	LoadTree(ctx context.Context, id repo.ID) (*repo.Tree, error)
+	HasBlob(t repo.BlobType, id repo.ID) bool
+	Flush(ctx context.Context) error
+	SaveSnapshot(ctx context.Context, sn *repo.Snapshot) (repo.ID, error)
+}
+
+// Options configure a backup.
+type Options struct {
+	// Workers hash, compress and encrypt chunks; default: number of CPUs.
+	Workers int
+	// MaxChunkSize must be at least the repository chunker's maximum.
+	MaxChunkSize int
+	// Excludes are glob patterns. A pattern with a slash matches the whole
+	// absolute path; one without matches the base name. "**" spans directories.
+	Excludes []string
+	// OnError decides about an entry that cannot be read: return nil to skip
+	// it (the snapshot is then marked incomplete) or an error to abort.
+	// The default aborts.
+	OnError func(path string, err error) error
+	// Warn receives non-fatal findings such as a file changing while read.
+	Warn func(path string, err error)
+	// Progress is called about once per ProgressInterval and at the end.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Snapshot fields.
+	Hostname, Username string
+	Tags               []string
+	Source, Kind       string
+}
+
+func (o *Options) setDefaults() {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.MaxChunkSize <= 0 {
+		o.MaxChunkSize = 8 << 20
+	}
+	if o.OnError == nil {
+		o.OnError = func(_ string, err error) error { return err }
+	}
+	if o.Warn == nil {
+		o.Warn = func(string, error) {}
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Result is what a finished backup reports.
+type Result struct {
+	ID       repo.ID
+	Snapshot *repo.Snapshot
+	// Errors counts entries skipped because they could not be read.
+	Errors int
+}

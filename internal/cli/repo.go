@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cofferhq/coffer/internal/repo"
+	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/storage/all"
+)
+
+// repoFlags are shared by every `coffer repo` command.
+type repoFlags struct {
+	repo           string
+	keyFile        string
+	passphraseFile string
+	json           bool
+	storage        all.Options
+}
+
+// RepoCommand returns `coffer repo` and its subcommands.
+func RepoCommand() *cobra.Command {
+	f := &repoFlags{}
+	cmd := &cobra.Command{
+		Use:   "repo",
+		Short: "Work with a repository directly: no controller needed",
+		Long: `Work with a repository directly, with nothing but storage and a key.
+
+The repository is named by --repo (or COFFER_REPO): a path, file://, s3://, azure://,
+gs:// or sftp:// URL. The key is --key-file (or COFFER_KEY_FILE), or a passphrase in
+COFFER_PASSPHRASE (or --passphrase-file).
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 backup incomplete (unreadable files skipped),
+10 repository not found, 11 format too new, 12 wrong key, 13 corruption found.`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.repo, "repo", os.Getenv("COFFER_REPO"), "repository location (path or URL; env COFFER_REPO)")
+	pf.StringVar(&f.keyFile, "key-file", os.Getenv("COFFER_KEY_FILE"), "key file (env COFFER_KEY_FILE)")
+	pf.StringVar(&f.passphraseFile, "passphrase-file", "", "read the passphrase from this file instead of COFFER_PASSPHRASE")
+	pf.BoolVar(&f.json, "json", false, "print JSON (lines for progress)")
+	pf.StringVar(&f.storage.SFTPKeyFile, "sftp-key", "", "SSH private key for sftp:// repositories")
+	pf.StringVar(&f.storage.SFTPKnownHosts, "sftp-known-hosts", "", "known_hosts file for sftp:// repositories")
+	cmd.AddCommand(
+		initCommand(f),
+		backupCommand(f),
+		snapshotsCommand(f),
+		restoreCommand(f),
+		verifyCommand(f),
+		keyCommand(f),
+	)
+	return cmd
+}
+
+func (f *repoFlags) backend(ctx context.Context, create bool) (storage.Backend, error) {
+	if f.repo == "" {
+		return nil, usageErr(errors.New("no repository given: use --repo or COFFER_REPO"))
+	}
+	opts := f.storage
+	opts.Create = create
+	be, err := all.Open(ctx, f.repo, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open storage %s: %w", all.Redact(f.repo), err)
+	}
+	return be, nil
+}
+
+// kek returns the key-encryption key from the flags. create makes a missing
+// key file (only `init` does that).
+func (f *repoFlags) kek(create bool) (repo.KEK, error) {
+	pass, havePass, err := f.passphrase()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case f.keyFile != "" && havePass:
+		return nil, usageErr(errors.New("give either --key-file or a passphrase, not both"))
+	case f.keyFile != "":
+		return repo.NewKeyFileKEK(f.keyFile, create)
+	case havePass:
+		return repo.NewPassphraseKEK(pass), nil
+	}
+	return nil, usageErr(errors.New("no key given: use --key-file, COFFER_KEY_FILE or COFFER_PASSPHRASE"))
+}
+
+func (f *repoFlags) passphrase() ([]byte, bool, error) {
+	if f.passphraseFile != "" {
+		b, err := os.ReadFile(f.passphraseFile)
+		if err != nil {
+			return nil, false, fmt.Errorf("read passphrase file: %w", err)
+		}
+		return trimNewline(b), true, nil
+	}
+	if p, ok := os.LookupEnv("COFFER_PASSPHRASE"); ok {
+		return []byte(p), true, nil
+	}
+	return nil, false, nil
+}
+
+// open opens the repository with its index loaded.
+func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
+	be, err := f.backend(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	kek, err := f.kek(false)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	r, err := repo.Open(ctx, be, kek)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		be.Close()
+		return nil, fmt.Errorf("load index: %w", err)
+	}
+	return r, nil
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func usageErr(err error) error { return &ExitError{Code: ExitUsage, Err: err} }
