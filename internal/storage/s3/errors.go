@@ -78,3 +78,8 @@ func isInvalidRange(err error) bool {
 	var respErr *smithyhttp.ResponseError
 	return errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusRequestedRangeNotSatisfiable
 }
+
+func isAccessDenied(err error) bool {
+	var respErr *smithyhttp.ResponseError
+	return errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusForbidden
+}

@@ -53,16 +53,17 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	return nil
 }
 
-// checkUnlocked returns the object's head, or an ErrLocked error when Object
-// Lock still retains it. Only buckets with locking report retention, so this
-// costs a HEAD but no extra configuration.
+// checkUnlocked returns an ErrLocked error when Object Lock still retains
+// the object. It costs a HEAD, so it runs only on buckets with locking.
 func (b *Backend) checkUnlocked(ctx context.Context, name, key string) (*s3.HeadObjectOutput, error) {
-	if b.cfg.ObjectLockMode == "" {
+	if !b.lockedBucket {
 		return nil, nil
 	}
 	return b.headUnlocked(ctx, name, key)
 }
 
+// headUnlocked returns the object's head, or with it an ErrLocked error when
+// Object Lock still retains it.
 func (b *Backend) headUnlocked(ctx context.Context, name, key string) (*s3.HeadObjectOutput, error) {
 	head, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.cfg.Bucket, Key: &key})
 	if err != nil {
@@ -202,6 +203,11 @@ func (b *Backend) removeVersions(ctx context.Context, name, key string) error {
 	for _, v := range versions {
 		_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.cfg.Bucket, Key: &key, VersionId: v})
 		if err != nil {
+			if b.lockedBucket && isAccessDenied(err) {
+				// Retention can end between our HEAD and the server's own check,
+				// or cover an older version; the server has the last word.
+				err = fmt.Errorf("%w (server refused deleting a retained version): %w", ErrLocked, err)
+			}
 			return fmt.Errorf("remove %s: delete version %s: %w", name, aws.ToString(v), classify(name, err))
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/cofferhq/coffer/internal/storage"
 )
 
 // Backend is a storage.Backend on one bucket and prefix.
@@ -22,6 +24,8 @@ type Backend struct {
 	cfg      Config
 	client   *s3.Client
 	transfer *transfermanager.Client
+	// lockedBucket makes Save check retention before overwriting.
+	lockedBucket bool
 }
 
 // New connects to an existing bucket. It checks that the bucket is reachable
@@ -32,8 +36,12 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 		return nil, err
 	}
 	if _, err := b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &b.cfg.Bucket}); err != nil {
+		if isNotFound(err) {
+			return nil, storage.Permanent(b.Location(), fmt.Errorf("bucket %q does not exist", b.cfg.Bucket))
+		}
 		return nil, fmt.Errorf("open %s: %w", b.Location(), classify("bucket "+b.cfg.Bucket, err))
 	}
+	b.detectObjectLock(ctx)
 	return b, nil
 }
 
@@ -46,6 +54,7 @@ func Create(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 	_, err = b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &b.cfg.Bucket})
 	if err == nil {
+		b.detectObjectLock(ctx)
 		return b, nil
 	}
 	if !isNotFound(err) {
@@ -66,7 +75,22 @@ func Create(ctx context.Context, cfg Config) (*Backend, error) {
 			return nil, fmt.Errorf("create %s: %w", b.Location(), classify("bucket "+b.cfg.Bucket, err))
 		}
 	}
+	b.detectObjectLock(ctx)
 	return b, nil
+}
+
+// detectObjectLock notes whether the bucket has Object Lock enabled, so that
+// Save refuses to overwrite retained objects even when this client sets no
+// retention itself. Without permission to read the configuration, only
+// cfg.ObjectLockMode turns the check on.
+func (b *Backend) detectObjectLock(ctx context.Context) {
+	if b.cfg.ObjectLockMode != "" {
+		b.lockedBucket = true
+		return
+	}
+	out, err := b.client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: &b.cfg.Bucket})
+	b.lockedBucket = err == nil && out.ObjectLockConfiguration != nil &&
+		out.ObjectLockConfiguration.ObjectLockEnabled == types.ObjectLockEnabledEnabled
 }
 
 func newBackend(ctx context.Context, cfg Config) (*Backend, error) {
