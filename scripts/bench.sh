@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# `make bench`: Coffer side by side with restic on the same data, same machine, one run.
+# Prints backup/restore MB/s, repository size, peak RSS, unchanged re-backup time, the
+# ratios against restic, and the machine's pipeline limit (hash, zstd, AES-GCM per core
+# and disk). BENCH_MIB sets the data set size (default 2048); BENCH_SMALL_MIB and
+# BENCH_LARGE_MIB the two sizes of the flat-memory check (default 1024 and 4096).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COFFER=$PWD/bin/coffer
+W=${BENCH_DIR:-$PWD/.bench}
+MIB=${BENCH_MIB:-2048}
+SMALL=${BENCH_SMALL_MIB:-1024}
+LARGE=${BENCH_LARGE_MIB:-4096}
+export RESTIC_PASSWORD=bench-password COFFER_PASSPHRASE=
+unset COFFER_PASSPHRASE
+
+if ! command -v restic >/dev/null; then
+  echo "== installing restic from apt"
+  (apt-get install -y restic >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y restic >/dev/null))
+fi
+[ -x /usr/bin/time ] || (apt-get install -y time >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y time >/dev/null))
+
+mkdir -p "$W"
+data() { # data NAME MIB
+  local d="$W/$1"
+  if [ ! -f "$d/.complete-$2" ]; then
+    rm -rf "$d"; echo "== generating $2 MiB data set in $d" >&2
+    go run ./scripts/benchdata -dir "$d" -mib "$2" >&2
+    touch "$d/.complete-$2"
+  fi
+  echo "$d"
+}
+
+# run LABEL CMD... : runs CMD under /usr/bin/time, prints "seconds maxrss_kib"
+run() {
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$W/time.$label" "$@" >"$W/log.$label" 2>&1 || {
+    echo "!! $label failed:" >&2; tail -20 "$W/log.$label" >&2; exit 1; }
+  cat "$W/time.$label"
+}
+size_of() { du -sb "$1" | cut -f1; }
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / 1048576 / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2fx", a / b }'; }
+
+DATA=$(data main "$MIB")
+BYTES=$(du -sb --exclude='.complete-*' "$DATA" | cut -f1)
+sync
+
+echo "== coffer backup"
+rm -rf "$W/coffer-repo" "$W/coffer-restore" "$W/coffer.key"
+$COFFER repo init --repo "$W/coffer-repo" --key-file "$W/coffer.key" >/dev/null
+read -r cb_s cb_rss < <(run coffer-backup $COFFER repo backup --repo "$W/coffer-repo" --key-file "$W/coffer.key" "$DATA")
+read -r cr_s _ < <(run coffer-rebackup $COFFER repo backup --repo "$W/coffer-repo" --key-file "$W/coffer.key" "$DATA")
+read -r cx_s cx_rss < <(run coffer-restore $COFFER repo restore --repo "$W/coffer-repo" --key-file "$W/coffer.key" latest --target "$W/coffer-restore")
+c_size=$(size_of "$W/coffer-repo")
+diff -rq "$DATA" "$W/coffer-restore$DATA" >/dev/null || { echo "!! coffer restore differs from source" >&2; exit 1; }
+rm -rf "$W/coffer-restore"
+
+echo "== restic backup"
+rm -rf "$W/restic-repo" "$W/restic-restore"
+restic init -r "$W/restic-repo" >/dev/null
+read -r rb_s rb_rss < <(run restic-backup restic -r "$W/restic-repo" backup "$DATA")
+read -r rr_s _ < <(run restic-rebackup restic -r "$W/restic-repo" backup "$DATA")
+read -r rx_s rx_rss < <(run restic-restore restic -r "$W/restic-repo" restore latest --target "$W/restic-restore")
+r_size=$(size_of "$W/restic-repo")
+rm -rf "$W/restic-restore"
+
+echo "== coffer peak RSS at ${SMALL} MiB and ${LARGE} MiB"
+rss_for() {
+  local d; d=$(data "flat$1" "$1")
+  rm -rf "$W/flat-repo"; $COFFER repo init --repo "$W/flat-repo" --key-file "$W/coffer.key" >/dev/null
+  read -r _ rss < <(run "flat$1" $COFFER repo backup --repo "$W/flat-repo" --key-file "$W/coffer.key" "$d")
+  rm -rf "$W/flat-repo"
+  echo "$rss"
+}
+rss_small=$(rss_for "$SMALL")
+rss_large=$(rss_for "$LARGE")
+
+echo "== pipeline limit of this machine"
+go run ./scripts/pipelinelimit -dir "$W" | tee "$W/limit.txt"
+limit=$(awk '/^pipeline limit/ {print $3}' "$W/limit.txt")
+
+cb=$(mbps "$BYTES" "$cb_s"); rb=$(mbps "$BYTES" "$rb_s")
+cx=$(mbps "$BYTES" "$cx_s"); rx=$(mbps "$BYTES" "$rx_s")
+cat <<REPORT
+
+Coffer vs restic $(restic version | awk '{print $2}') on $(awk -v b="$BYTES" 'BEGIN{printf "%.2f GiB", b/1073741824}') ($(nproc) cores)
+                         coffer        restic        ratio (target)
+backup MB/s              $(printf '%-13s %-13s' "$cb" "$rb") $(ratio "$cb" "$rb") (>= 2x)
+restore MB/s             $(printf '%-13s %-13s' "$cx" "$rx") $(ratio "$cx" "$rx") (>= 2x)
+unchanged re-backup s    $(printf '%-13s %-13s' "$cr_s" "$rr_s") $(ratio "$rr_s" "$cr_s") faster
+repository MiB           $(printf '%-13s %-13s' "$((c_size/1048576))" "$((r_size/1048576))") $(ratio "$c_size" "$r_size") (<= 1x)
+backup peak RSS MiB      $(printf '%-13s %-13s' "$((cb_rss/1024))" "$((rb_rss/1024))")
+restore peak RSS MiB     $(printf '%-13s %-13s' "$((cx_rss/1024))" "$((rx_rss/1024))")
+coffer peak RSS: ${SMALL} MiB data $((rss_small/1024)) MiB, ${LARGE} MiB data $((rss_large/1024)) MiB (target: the same)
+coffer backup vs pipeline limit: $cb of $limit MB/s = $(awk -v a="$cb" -v b="$limit" 'BEGIN{printf "%.0f%%", 100*a/b}') (target >= 80%)
+REPORT
