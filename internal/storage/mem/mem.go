@@ -71,15 +71,15 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 		return fmt.Errorf("save %s: read: %w", name, err)
 	}
 	if size >= 0 && int64(buf.Len()) != size {
-		return fmt.Errorf("save %s: read %d bytes, want %d", name, buf.Len(), size)
+		return fmt.Errorf("save: %w", storage.Permanent(name, fmt.Errorf("read %d bytes, want %d", buf.Len(), size)))
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return storage.Permanent(name, errClosed)
+		return fmt.Errorf("save: %w", storage.Permanent(name, errClosed))
 	}
 	if _, ok := b.objects[name]; ok && b.immutable {
-		return storage.Permanent(name, errExists)
+		return fmt.Errorf("save: %w", storage.Permanent(name, errExists))
 	}
 	b.objects[name] = object{data: buf.Bytes(), modTime: b.now()}
 	return nil
