@@ -97,3 +97,9 @@ func (a *AEAD) Open(dst, sealed, aad []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// RandomNonce fills nonce from crypto/rand and returns it.
+func RandomNonce(nonce []byte) []byte {
+	rand.Read(nonce)
+	return nonce
+}

@@ -10,6 +10,8 @@ type KeySlotInfo struct {
 	Created time.Time
 	// Current is true for the slot this Repository was opened with.
 	Current bool
+	// Err is set when the slot could not be read or failed authentication.
+	Err error
 }
 
 // BlobLocation says where a blob is stored.
