@@ -15,4 +15,7 @@
 // Every retry is logged with slog (operation, object name, attempt, delay,
 // error); errors from drivers never contain credentials, so neither do the
 // logs.
+//
+// Put retry outermost, so every attempt takes its own concurrency slot and
+// is counted: retry.New(limit.New(metricsSet.Wrap(driver, "s3"), ...), ...).
 package retry
