@@ -64,6 +64,9 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 func writeTemp(ctx context.Context, name string, f tempFile, r io.Reader, size int64) error {
 	buf := copyBuffers.Get().(*[1 << 20]byte)
 	defer copyBuffers.Put(buf)
+	if size >= 0 {
+		r = io.LimitReader(r, size+1) // one byte more proves the size wrong
+	}
 	// writerOnly hides ReadFrom so the large buffer is used.
 	n, err := io.CopyBuffer(writerOnly{f}, ctxReader{ctx, r}, buf[:])
 	if err != nil {

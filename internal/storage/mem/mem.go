@@ -67,6 +67,9 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	if size > 0 {
 		buf.Grow(int(size))
 	}
+	if size >= 0 {
+		r = io.LimitReader(r, size+1) // one byte more proves the size wrong
+	}
 	if _, err := buf.ReadFrom(ctxReader{ctx, r}); err != nil {
 		return fmt.Errorf("save %s: read: %w", name, err)
 	}
