@@ -1,0 +1,32 @@
+package sftp
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/cofferhq/coffer/internal/storage"
+)
+
+// sizeReader fails the read that shows the stream is longer or shorter than
+// promised, so the upload aborts before the object is committed.
+type sizeReader struct {
+	r    io.Reader
+	name string
+	want int64 // < 0: unknown
+	got  int64
+}
+
+func (s *sizeReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.got += int64(n)
+	if s.want < 0 {
+		return n, err
+	}
+	if s.got > s.want {
+		return n, storage.Permanent(s.name, fmt.Errorf("reader yielded more than the declared %d bytes", s.want))
+	}
+	if err == io.EOF && s.got != s.want {
+		return n, storage.Permanent(s.name, fmt.Errorf("reader yielded %d bytes, declared %d", s.got, s.want))
+	}
+	return n, err
+}
