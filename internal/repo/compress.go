@@ -25,7 +25,8 @@ const maxObjectSize = 1 << 30
 var (
 	zstdOnce sync.Once
 	zstdEnc  *zstd.Encoder
-	zstdDec  *zstd.Decoder // output capped by cap(dst)
+	zstdDec  *zstd.Decoder // blobs: output capped by cap(dst), the known raw length
+	zstdObj  *zstd.Decoder // index and snapshots: grows up to maxObjectSize
 )
 
 // zstdLevel was picked by BenchmarkCompress: SpeedFastest compresses about
@@ -48,6 +49,13 @@ func initZstd() {
 		zstdDec, err = zstd.NewReader(nil,
 			zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
 			zstd.WithDecodeAllCapLimit(true),
+			zstd.WithDecoderMaxMemory(maxObjectSize),
+		)
+		if err != nil {
+			panic(fmt.Sprintf("zstd decoder: %v", err))
+		}
+		zstdObj, err = zstd.NewReader(nil,
+			zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
 			zstd.WithDecoderMaxMemory(maxObjectSize),
 		)
 		if err != nil {
@@ -89,15 +97,19 @@ func decompressBlob(dst, plain []byte, wantLen, maxLen int) ([]byte, error) {
 		out = append(dst[:0], body...)
 	case flagZstd:
 		initZstd()
-		limit := maxLen
-		if wantLen >= 0 {
-			limit = min(wantLen, maxLen)
-		}
-		if cap(dst) < limit {
-			dst = make([]byte, 0, limit)
-		}
 		var err error
-		out, err = zstdDec.DecodeAll(body, dst[:0:limit])
+		if wantLen < 0 {
+			out, err = zstdObj.DecodeAll(body, dst[:0])
+			if err == nil && len(out) > maxLen {
+				err = fmt.Errorf("decoded size exceeds limit %d", maxLen)
+			}
+		} else {
+			limit := min(wantLen, maxLen)
+			if cap(dst) < limit {
+				dst = make([]byte, 0, limit)
+			}
+			out, err = zstdDec.DecodeAll(body, dst[:0:limit])
+		}
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}

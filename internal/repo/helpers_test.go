@@ -96,3 +96,5 @@ func saveData(t testing.TB, r *Repository, blobs ...[]byte) []ID {
 	}
 	return ids
 }
+
+func newBackend() *mem.Backend { return mem.New() }

@@ -268,7 +268,9 @@ func (p *packer) uploadPack(ctx context.Context, op *openPack) error {
 
 // flush seals the open packs, waits for every upload and writes an index
 // object for the packs not yet indexed.
-func (p *packer) flush(ctx context.Context) error {
+func (p *packer) flush(ctx context.Context) error { return p.flushWith(ctx, true) }
+
+func (p *packer) flushWith(ctx context.Context, writeIndex bool) error {
 	p.mu.Lock()
 	var ready []*openPack
 	for _, op := range p.open {
@@ -312,7 +314,7 @@ func (p *packer) flush(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(toIndex) == 0 {
+	if len(toIndex) == 0 || !writeIndex {
 		return nil
 	}
 	if err := p.r.writeIndex(ctx, toIndex); err != nil {
@@ -335,4 +337,14 @@ func (p *packer) unflushed() int {
 		}
 	}
 	return n
+}
+
+// flushPacksOnly uploads the open packs without writing an index: what a
+// backup killed before Flush leaves behind (tests only).
+func (p *packer) flushPacksOnly(ctx context.Context) error {
+	p.mu.Lock()
+	p.pending = p.pending[:0:0]
+	p.mu.Unlock()
+	err := p.flushWith(ctx, false)
+	return err
 }
