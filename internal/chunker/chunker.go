@@ -76,7 +76,10 @@ func (c *Chunker) fill() error {
 		c.end = copy(c.buf, c.buf[c.pos:c.end])
 		c.pos = 0
 	}
-	for c.end < c.p.Max {
+	// Read until Max bytes are buffered; once the buffer has its full size
+	// fill it completely, so that the tail is moved once per buffer rather
+	// than once per chunk.
+	for c.end < c.p.Max || (len(c.buf) == bufferSize(c.p) && c.end < len(c.buf)) {
 		if c.end == len(c.buf) {
 			c.grow()
 		}
@@ -88,17 +91,19 @@ func (c *Chunker) fill() error {
 		}
 		if err != nil {
 			c.err = err
-			// Return the error now; buffered bytes are not a complete chunk
-			// stream anyway.
+			// Buffered bytes are not a complete stream; the caller fails.
 			return err
 		}
 	}
 	return nil
 }
 
+// bufferSize is the largest buffer a Chunker uses.
+func bufferSize(p Params) int { return 2 * p.Max }
+
 func (c *Chunker) grow() {
 	size := max(2*len(c.buf), 64<<10)
-	size = min(size, 2*c.p.Max)
+	size = min(size, bufferSize(c.p))
 	nb := make([]byte, size)
 	copy(nb, c.buf[:c.end])
 	c.buf = nb
@@ -121,16 +126,19 @@ func (c *Chunker) cut(data []byte) int {
 		fp = fp<<1 + gear[b]
 	}
 	maskS, maskL := c.maskS, c.maskL
-	for ; i < normal; i++ {
-		fp = fp<<1 + gear[data[i]]
+	// Ranging over subslices lets the compiler drop bounds checks; this
+	// loop is the chunker's whole cost.
+	for j, b := range data[i:normal] {
+		fp = fp<<1 + gear[b]
 		if fp&maskS == 0 {
-			return i + 1
+			return i + j + 1
 		}
 	}
-	for ; i < n; i++ {
-		fp = fp<<1 + gear[data[i]]
+	i = normal
+	for j, b := range data[i:n] {
+		fp = fp<<1 + gear[b]
 		if fp&maskL == 0 {
-			return i + 1
+			return i + j + 1
 		}
 	}
 	return n
