@@ -45,7 +45,8 @@ func (d *decoder) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
+	if n <= 0 || n != uvarintLen(v) {
+		// Only minimal encodings are valid, so each value has one encoding.
 		d.fail(errors.New("invalid varint"))
 		return 0
 	}
