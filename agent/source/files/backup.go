@@ -1,0 +1,91 @@
+package files
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+
+	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
+	"github.com/cofferhq/coffer/agent/runner"
+	"github.com/cofferhq/coffer/internal/archiver"
+)
+
+// Backup saves the configured paths as a snapshot. Any entry that cannot
+// be read fails the backup: a snapshot reported as successful is complete.
+func (s *Source) Backup(ctx context.Context, job *runner.BackupJob) (*runner.BackupOutput, error) {
+	if len(s.cfg.Paths) == 0 {
+		return nil, runner.Errorf(runner.CodeBadConfig, false, "files source %s: config.paths is empty", s.name)
+	}
+	for _, p := range s.cfg.Paths {
+		if _, err := os.Lstat(p); err != nil {
+			return nil, runner.Errorf(runner.CodeSourceFailed, false, "files source %s: %v", s.name, err)
+		}
+	}
+	username := ""
+	if u, err := user.Current(); err == nil {
+		username = u.Username
+	}
+	arch, err := archiver.New(job.Repo, archiver.Options{
+		Excludes: s.cfg.Exclude,
+		Warn: func(path string, err error) {
+			job.Log.Warn("file changed while reading", slog.String("path", path), slog.Any("error", err))
+		},
+		Progress: func(p archiver.Progress) { job.Progress(backupProgress(p)) },
+		Now:      job.Now,
+		Hostname: job.Hostname,
+		Username: username,
+		Tags:     job.Tags,
+		Source:   s.name,
+		Kind:     Type,
+	})
+	if err != nil {
+		return nil, runner.Errorf(runner.CodeBadConfig, false, "files source %s: exclude: %v", s.name, err)
+	}
+	res, err := arch.Backup(ctx, s.cfg.Paths, job.Parent, job.ParentID)
+	if err != nil {
+		return nil, fmt.Errorf("backup of %s failed, no snapshot saved: %w", s.name, err)
+	}
+	if res.Errors > 0 {
+		return nil, fmt.Errorf("backup of %s: %d entries could not be read", s.name, res.Errors)
+	}
+	return &runner.BackupOutput{
+		SnapshotID: res.ID,
+		Snapshot:   res.Snapshot,
+		Metadata: map[string]any{
+			"tool":    "coffer-files",
+			"paths":   anySlice(s.cfg.Paths),
+			"exclude": anySlice(s.cfg.Exclude),
+		},
+	}, nil
+}
+
+func backupProgress(p archiver.Progress) runner.Progress {
+	out := runner.Progress{
+		Phase:        cofferv1.JobPhase_JOB_PHASE_TRANSFERRING,
+		BytesDone:    int64(p.BytesDone),
+		EntriesDone:  int64(p.FilesDone + p.DirsDone),
+		BytesWritten: int64(p.BytesStored),
+		Rate:         p.Rate,
+		ETA:          -1,
+	}
+	if p.Phase == "flush" || p.Phase == "done" {
+		out.Phase = cofferv1.JobPhase_JOB_PHASE_FINALIZING
+	}
+	if p.ScanDone {
+		out.BytesTotal = int64(p.BytesTotal)
+		if p.ETA > 0 || p.BytesDone >= p.BytesTotal {
+			out.ETA = p.ETA
+		}
+	}
+	return out
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
