@@ -10,10 +10,10 @@ import (
 
 	"google.golang.org/protobuf/types/known/structpb"
 
-	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/agent/internal/agenttest"
 	"github.com/cofferhq/coffer/agent/runner"
 	"github.com/cofferhq/coffer/agent/source/files"
+	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 )
 
 // harness runs a Runner whose messages land in a channel, filtered by

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/agent/runner"
+	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 )
 
 func TestResultKeptUntilAckedAcrossRestart(t *testing.T) {

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/agent/internal/agenttest"
 	"github.com/cofferhq/coffer/agent/runner"
+	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/faulty"
 	"github.com/cofferhq/coffer/internal/treetest"
@@ -289,7 +289,9 @@ func TestUnsupportedSourceType(t *testing.T) {
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {

@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/user"
 
-	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/agent/runner"
+	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/internal/archiver"
 )
 

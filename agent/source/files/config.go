@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
-	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/agent/runner"
+	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 )
 
 // Type is the SourceSpec.type this driver handles.

@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/agent/runner"
+	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/internal/repo"
 	"github.com/cofferhq/coffer/internal/restorer"
 )
