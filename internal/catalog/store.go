@@ -39,6 +39,11 @@ type BackupStore interface {
 	// With an IdempotencyKey that exists already it returns the existing
 	// backup and created=false.
 	CreateBackup(ctx context.Context, b Backup) (_ Backup, created bool, _ error)
+	// ImportBackup stores b as given (status, times, snapshot) without a
+	// job, e.g. when the catalog is rebuilt from a repository. Empty ID,
+	// Status and CreatedAt are assigned (pending, database now). A repeated
+	// IdempotencyKey returns the existing backup and created=false.
+	ImportBackup(ctx context.Context, b Backup) (_ Backup, created bool, _ error)
 	GetBackup(ctx context.Context, id string) (Backup, error)
 	// ListBackups returns one page, newest first, and the total matching.
 	ListBackups(ctx context.Context, f BackupFilter) (_ []Backup, total int, _ error)

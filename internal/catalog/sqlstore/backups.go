@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cofferhq/coffer/internal/catalog"
 )
@@ -25,23 +26,42 @@ func scanBackup(r rowScanner) (catalog.Backup, error) {
 // CreateBackup stores a pending backup and queues its job atomically.
 func (s *Store) CreateBackup(ctx context.Context, b catalog.Backup) (catalog.Backup, bool, error) {
 	return createOnce(ctx, s, b.IdempotencyKey, s.backupByKey, func() (catalog.Backup, error) {
-		return s.insertBackup(ctx, b)
+		b.ID, b.JobID, b.Status, b.CreatedAt = "", newID(), catalog.BackupPending, time.Time{}
+		return s.insertBackup(ctx, b, true)
 	})
 }
 
-func (s *Store) insertBackup(ctx context.Context, b catalog.Backup) (catalog.Backup, error) {
-	now, err := s.Now(ctx)
-	if err != nil {
-		return catalog.Backup{}, err
+// ImportBackup stores b as given, without a job.
+func (s *Store) ImportBackup(ctx context.Context, b catalog.Backup) (catalog.Backup, bool, error) {
+	return createOnce(ctx, s, b.IdempotencyKey, s.backupByKey, func() (catalog.Backup, error) {
+		b.JobID = ""
+		return s.insertBackup(ctx, b, false)
+	})
+}
+
+// insertBackup fills the backup's ID, Status and CreatedAt when empty and
+// inserts it, with its job when withJob.
+func (s *Store) insertBackup(ctx context.Context, b catalog.Backup, withJob bool) (catalog.Backup, error) {
+	if b.CreatedAt.IsZero() {
+		now, err := s.Now(ctx)
+		if err != nil {
+			return catalog.Backup{}, err
+		}
+		b.CreatedAt = now
 	}
-	b.ID, b.JobID, b.Status, b.CreatedAt = newID(), newID(), catalog.BackupPending, now
+	if b.ID == "" {
+		b.ID = newID()
+	}
+	if b.Status == "" {
+		b.Status = catalog.BackupPending
+	}
 	meta, err := jsonArg(orEmpty(b.Metadata))
 	if err != nil {
 		return catalog.Backup{}, fmt.Errorf("backup metadata: %w", err)
 	}
 	job := catalog.Job{
 		ID: b.JobID, Kind: catalog.JobBackup, SubjectID: b.ID, SourceID: b.SourceID, AgentID: b.AgentID,
-		NotBefore: b.ScheduledFor, IdempotencyKey: jobKey(catalog.JobBackup, b.IdempotencyKey), CreatedAt: now,
+		NotBefore: b.ScheduledFor, IdempotencyKey: jobKey(catalog.JobBackup, b.IdempotencyKey), CreatedAt: b.CreatedAt,
 	}
 	err = s.inTx(ctx, func(c conn) error {
 		if _, err := c.exec(ctx, `INSERT INTO backups (`+backupCols+`) VALUES
@@ -51,6 +71,9 @@ func (s *Store) insertBackup(ctx context.Context, b catalog.Backup) (catalog.Bac
 			b.StoredBytes, b.EntryCount, b.Compression, b.Encryption, b.IncludeFiles, s.t(b.ScheduledFor),
 			s.t(b.StartedAt), s.t(b.CompletedAt), s.t(b.CreatedAt), b.Error, meta, nullStr(b.IdempotencyKey)); err != nil {
 			return err
+		}
+		if !withJob {
+			return nil
 		}
 		return s.insertJob(ctx, c, job)
 	})
@@ -64,6 +87,7 @@ func (s *Store) backupByKey(ctx context.Context, key string) (catalog.Backup, er
 	b, err := scanBackup(s.c().row(ctx, `SELECT `+backupCols+` FROM backups WHERE idempotency_key = ?`, key))
 	return b, s.fail("backup with idempotency key", err)
 }
+
 // GetBackup returns one backup.
 func (s *Store) GetBackup(ctx context.Context, id string) (catalog.Backup, error) {
 	b, err := scanBackup(s.c().row(ctx, `SELECT `+backupCols+` FROM backups WHERE id = ?`, id))

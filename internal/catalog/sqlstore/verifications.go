@@ -29,6 +29,10 @@ func (s *Store) CreateVerification(ctx context.Context, v catalog.BackupVerifica
 		return catalog.BackupVerification{}, fmt.Errorf("verification details: %w", err)
 	}
 	err = s.inTx(ctx, func(c conn) error {
+		var one int
+		if err := c.row(ctx, `SELECT 1 FROM backups WHERE id = ?`, v.BackupID).Scan(&one); err != nil {
+			return s.fail("backup "+v.BackupID, err)
+		}
 		if _, err := c.exec(ctx, `INSERT INTO backup_verifications (`+verificationCols+`) VALUES
 			(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			v.ID, v.BackupID, v.Kind, v.Status, v.AgentID, v.JobID, nil, nil, s.t(now), "", 0.0, details); err != nil {
