@@ -2,6 +2,7 @@ package enroll
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
+	"github.com/cofferhq/coffer/internal/pki"
 )
 
 // Request is one enrollment.
@@ -23,6 +25,8 @@ type Request struct {
 	ServerName string
 	// Token is the single-use join token from `coffer agent token create`.
 	Token string
+	// Trust verifies the controller; when empty, the CA pin inside the
+	// join token is used.
 	Trust Trust
 	// Name is the requested agent name (the token's name wins); Hostname
 	// and Version are reported to the controller.
@@ -71,7 +75,14 @@ func (s Store) Enroll(ctx context.Context, req Request) (*Identity, error) {
 	if serverName == "" {
 		serverName = ServerName(req.Addr)
 	}
-	tlsCfg, v, err := req.Trust.enrollTLS(serverName)
+	trust := req.Trust
+	if len(trust.CAPEM) == 0 && trust.Fingerprint == "" {
+		// Join tokens minted by the controller carry its CA pin.
+		if tok, err := pki.ParseJoinToken(req.Token); err == nil {
+			trust.Fingerprint = hex.EncodeToString(tok.CAPin)
+		}
+	}
+	tlsCfg, v, err := trust.enrollTLS(serverName)
 	if err != nil {
 		return nil, err
 	}

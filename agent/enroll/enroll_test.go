@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,11 +26,11 @@ func request(c *agenttest.Controller, token string, trust enroll.Trust) enroll.R
 func TestEnrollWithCACertStoresIdentity(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
-	c.AddToken("tok", time.Minute)
+	tok := c.NewToken(t, time.Minute)
 	store := enroll.Store{Dir: filepath.Join(t.TempDir(), "data")}
 	ctx := context.Background()
 
-	id, err := store.Enroll(ctx, request(c, "tok", enroll.Trust{CAPEM: c.CA.PEM}))
+	id, err := store.Enroll(ctx, request(c, tok, enroll.Trust{CAPEM: c.CA.CertPEM}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +63,10 @@ func TestEnrollWithCACertStoresIdentity(t *testing.T) {
 func TestEnrollWithPinnedFingerprint(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
-	c.AddToken("tok", time.Minute)
+	tok := c.NewToken(t, time.Minute)
 	store := enroll.Store{Dir: t.TempDir()}
 	pin := enroll.Fingerprint(c.CA.Cert.Raw)
-	if _, err := store.Enroll(context.Background(), request(c, "tok", enroll.Trust{Fingerprint: strings.ToUpper(pin[len("sha256:"):])})); err != nil {
+	if _, err := store.Enroll(context.Background(), request(c, tok, enroll.Trust{Fingerprint: strings.ToUpper(pin[len("sha256:"):])})); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -73,10 +74,10 @@ func TestEnrollWithPinnedFingerprint(t *testing.T) {
 func TestEnrollRefusesWrongFingerprint(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
-	c.AddToken("tok", time.Minute)
+	tok := c.NewToken(t, time.Minute)
 	store := enroll.Store{Dir: t.TempDir()}
 	other := agenttest.NewCA(t)
-	_, err := store.Enroll(context.Background(), request(c, "tok", enroll.Trust{Fingerprint: enroll.Fingerprint(other.Cert.Raw)}))
+	_, err := store.Enroll(context.Background(), request(c, tok, enroll.Trust{Fingerprint: enroll.Fingerprint(other.Cert.Raw)}))
 	var u *enroll.UntrustedError
 	if !errors.As(err, &u) || !enroll.IsPermanent(err) {
 		t.Fatalf("err = %v, want UntrustedError", err)
@@ -92,19 +93,27 @@ func TestEnrollRefusesWrongFingerprint(t *testing.T) {
 func TestEnrollRefusesWrongCA(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
-	c.AddToken("tok", time.Minute)
+	tok := c.NewToken(t, time.Minute)
 	other := agenttest.NewCA(t)
-	_, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, "tok", enroll.Trust{CAPEM: other.PEM}))
+	_, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, tok, enroll.Trust{CAPEM: other.CertPEM}))
 	if !enroll.IsPermanent(err) || !strings.Contains(err.Error(), "not trusted") {
 		t.Fatalf("err = %v, want an untrusted-controller error", err)
+	}
+}
+
+func TestEnrollWithTokenPinOnly(t *testing.T) {
+	t.Parallel()
+	c := agenttest.Start(t)
+	tok := c.NewToken(t, time.Minute)
+	if _, err := (enroll.Store{Dir: t.TempDir()}).Enroll(context.Background(), request(c, tok, enroll.Trust{})); err != nil {
+		t.Fatalf("enrollment with the token's CA pin: %v", err)
 	}
 }
 
 func TestEnrollWithoutTrustIsRefused(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
-	c.AddToken("tok", time.Minute)
-	_, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, "tok", enroll.Trust{}))
+	_, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, "plain-token", enroll.Trust{}))
 	if err == nil || !strings.Contains(err.Error(), "--ca-cert") {
 		t.Fatalf("err = %v, want advice to give --ca-cert or --ca-fingerprint", err)
 	}
@@ -113,18 +122,21 @@ func TestEnrollWithoutTrustIsRefused(t *testing.T) {
 func TestEnrollTokenErrors(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
-	c.AddToken("once", time.Minute)
-	c.AddToken("old", -time.Second)
-	trust := enroll.Trust{CAPEM: c.CA.PEM}
+	once := c.NewToken(t, time.Minute)
+	old := c.NewToken(t, -time.Second)
+	trust := enroll.Trust{CAPEM: c.CA.CertPEM}
 	ctx := context.Background()
-	if _, err := (enroll.Store{Dir: t.TempDir()}).Enroll(ctx, request(c, "once", trust)); err != nil {
+	if _, err := (enroll.Store{Dir: t.TempDir()}).Enroll(ctx, request(c, once, trust)); err != nil {
 		t.Fatal(err)
 	}
-	for tok, want := range map[string]string{"once": "already used", "old": "expired", "nope": "not valid"} {
+	for tok, want := range map[string]string{once: "already used", old: "expired", "nope": "not valid"} {
 		_, err := enroll.Store{Dir: t.TempDir()}.Enroll(ctx, request(c, tok, trust))
 		var r *enroll.RefusedError
 		if !errors.As(err, &r) || !strings.Contains(err.Error(), want) {
-			t.Errorf("token %q: err = %v, want RefusedError containing %q", tok, err, want)
+			t.Errorf("token: err = %v, want RefusedError containing %q", err, want)
+		}
+		if strings.Contains(fmt.Sprint(err), tok) {
+			t.Errorf("error contains the token")
 		}
 	}
 }
@@ -132,10 +144,10 @@ func TestEnrollTokenErrors(t *testing.T) {
 func TestRenewReplacesKeyAndCertificate(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
-	c.AddToken("tok", time.Minute)
+	tok := c.NewToken(t, time.Minute)
 	store := enroll.Store{Dir: t.TempDir()}
 	ctx := context.Background()
-	old, err := store.Enroll(ctx, request(c, "tok", enroll.Trust{CAPEM: c.CA.PEM}))
+	old, err := store.Enroll(ctx, request(c, tok, enroll.Trust{CAPEM: c.CA.CertPEM}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,18 +185,24 @@ func TestRenewReplacesKeyAndCertificate(t *testing.T) {
 	}
 }
 
-func TestRenewAtTwoThirdsOfLifetime(t *testing.T) {
+func TestRenewAt(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
-	c.CertTTL = 3 * time.Hour
-	c.AddToken("tok", time.Minute)
-	id, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, "tok", enroll.Trust{CAPEM: c.CA.PEM}))
+	c.CertTTL = 30 * time.Hour
+	id, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, c.NewToken(t, time.Minute), enroll.Trust{}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	leaf := id.Certificate.Leaf
-	want := leaf.NotBefore.Add(leaf.NotAfter.Sub(leaf.NotBefore) * 2 / 3)
-	if !id.RenewAt().Equal(want) || !id.RenewAt().Before(id.NotAfter()) {
-		t.Fatalf("RenewAt %v, want %v", id.RenewAt(), want)
+	now := time.Now()
+	want := leaf.NotAfter.Add(-leaf.NotAfter.Sub(leaf.NotBefore) / 3)
+	if got := id.RenewAt(now); !got.Equal(want) {
+		t.Fatalf("RenewAt %v, want two thirds into the lifetime %v", got, want)
+	}
+	// Late in life (or a short-lived, backdated certificate) it is half of
+	// what is left, never in the past.
+	late := leaf.NotAfter.Add(-time.Hour)
+	if got := id.RenewAt(late); !got.Equal(late.Add(30 * time.Minute)) {
+		t.Fatalf("RenewAt late %v, want %v", got, late.Add(30*time.Minute))
 	}
 }

@@ -25,10 +25,16 @@ func (id *Identity) NotAfter() time.Time { return id.Certificate.Leaf.NotAfter }
 
 // RenewAt is when the certificate should be renewed: after two thirds of
 // its lifetime, leaving a third for retries while the controller is away.
-func (id *Identity) RenewAt() time.Time {
+// Because CAs backdate NotBefore for clock skew, a short-lived certificate
+// can be "two thirds old" when it arrives; RenewAt is then half of the time
+// left from now, so renewals never spin.
+func (id *Identity) RenewAt(now time.Time) time.Time {
 	leaf := id.Certificate.Leaf
-	life := leaf.NotAfter.Sub(leaf.NotBefore)
-	return leaf.NotBefore.Add(life * 2 / 3)
+	at := leaf.NotAfter.Add(-leaf.NotAfter.Sub(leaf.NotBefore) / 3)
+	if floor := now.Add(leaf.NotAfter.Sub(now) / 2); at.Before(floor) {
+		at = floor
+	}
+	return at
 }
 
 // String names the identity without any key material.

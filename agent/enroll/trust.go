@@ -142,7 +142,7 @@ func (t Trust) enrollTLS(serverName string) (*tls.Config, *verifier, error) {
 		}
 		v.pin = pin
 	default:
-		return nil, nil, errors.New("no way to verify the controller: give its CA certificate (--ca-cert) or the CA fingerprint it printed at start (--ca-fingerprint)")
+		return nil, nil, errors.New("no way to verify the controller: the join token carries no CA pin; give the controller's CA certificate (--ca-cert) or its fingerprint (--ca-fingerprint)")
 	}
 	return baseTLS(serverName, v), v, nil
 }

@@ -1,10 +1,13 @@
 package agenttest
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -14,7 +17,9 @@ import (
 // Conn is one accepted Connect stream.
 type Conn struct {
 	AgentID string
-	Hello   *cofferv1.AgentHello
+	// CertSerial is the serial of the client certificate of the stream.
+	CertSerial string
+	Hello      *cofferv1.AgentHello
 	// Opened is when the hello arrived.
 	Opened time.Time
 
@@ -42,7 +47,7 @@ func (c *Controller) Connect(stream cofferv1.AgentChannelService_ConnectServer) 
 		return status.Errorf(codes.FailedPrecondition, "agent protocol %d is older than the minimum %d: upgrade the agent", hello.GetProtocolVersion(), c.MinProtocol)
 	}
 	conn := &Conn{
-		AgentID: id, Hello: hello, Opened: time.Now(),
+		AgentID: id, CertSerial: peerSerial(stream.Context()), Hello: hello, Opened: time.Now(),
 		msgs: make(chan *cofferv1.ConnectRequest, 4096),
 		out:  make(chan *cofferv1.ConnectResponse, 256),
 		drop: make(chan struct{}),
@@ -68,6 +73,9 @@ func (c *Controller) Connect(stream cofferv1.AgentChannelService_ConnectServer) 
 			}
 		}
 	}
+	c.mu.Lock()
+	c.accepted++
+	c.mu.Unlock()
 	c.conns <- conn
 	recvErr := make(chan error, 1)
 	go func() {
@@ -155,4 +163,12 @@ func (conn *Conn) Next(timeout time.Duration) *cofferv1.ConnectRequest {
 	case <-time.After(timeout):
 		return nil
 	}
+}
+
+func peerSerial(ctx context.Context) string {
+	p, _ := peer.FromContext(ctx)
+	if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok && len(ti.State.PeerCertificates) > 0 {
+		return ti.State.PeerCertificates[0].SerialNumber.Text(16)
+	}
+	return ""
 }

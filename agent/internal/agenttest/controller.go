@@ -3,7 +3,6 @@ package agenttest
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
+	"github.com/cofferhq/coffer/internal/pki"
 )
 
 // Controller is the test double of the controller's agent-facing services.
@@ -27,7 +27,7 @@ type Controller struct {
 	cofferv1.UnimplementedAgentChannelServiceServer
 
 	Addr       string
-	CA         *CA
+	CA         *pki.CA
 	ServerCert tls.Certificate
 	// CertTTL is the lifetime of issued client certificates.
 	CertTTL time.Duration
@@ -45,10 +45,11 @@ type Controller struct {
 	srv   *grpc.Server
 	conns chan *Conn
 
-	mu      sync.Mutex
-	tokens  map[string]*token
-	revoked map[string]bool
-	agents  int
+	mu       sync.Mutex
+	tokens   map[string]*token
+	revoked  map[string]bool
+	agents   int
+	accepted int
 }
 
 type token struct {
@@ -56,13 +57,24 @@ type token struct {
 	used    bool
 }
 
+// Conns counts accepted streams.
+func (c *Controller) Conns() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.accepted
+}
+
 // Start serves the controller on a free loopback port until the test ends.
 func Start(t testing.TB) *Controller {
 	t.Helper()
 	ca := NewCA(t)
+	serverCert, err := ca.IssueServerCert([]string{"127.0.0.1", "::1", "localhost"}, time.Now(), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := &Controller{
 		CA:               ca,
-		ServerCert:       ca.ServerCert(t),
+		ServerCert:       serverCert,
 		CertTTL:          time.Hour,
 		HeartbeatSeconds: 1,
 		ProgressSeconds:  1,
@@ -71,15 +83,7 @@ func Start(t testing.TB) *Controller {
 		tokens:           map[string]*token{},
 		revoked:          map[string]bool{},
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.Cert)
-	creds := credentials.NewTLS(&tls.Config{
-		Certificates: []tls.Certificate{c.ServerCert},
-		ClientCAs:    pool,
-		// Enroll is called without a client certificate.
-		ClientAuth: tls.VerifyClientCertIfGiven,
-		MinVersion: tls.VersionTLS13,
-	})
+	creds := credentials.NewTLS(ca.ServerTLSConfig(serverCert))
 	c.srv = grpc.NewServer(grpc.Creds(creds))
 	cofferv1.RegisterEnrollmentServiceServer(c.srv, c)
 	cofferv1.RegisterAgentChannelServiceServer(c.srv, c)
@@ -96,11 +100,18 @@ func Start(t testing.TB) *Controller {
 // Stop closes the listener and every stream, as a controller crash would.
 func (c *Controller) Stop() { c.srv.Stop() }
 
-// AddToken registers a single-use join token.
-func (c *Controller) AddToken(tok string, ttl time.Duration) {
+// NewToken mints a single-use join token (with the CA pin, as the real
+// controller does) valid for ttl.
+func (c *Controller) NewToken(t testing.TB, ttl time.Duration) string {
+	t.Helper()
+	tok, err := pki.NewJoinToken(c.CA.Pin())
+	if err != nil {
+		t.Fatal(err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.tokens[tok] = &token{expires: time.Now().Add(ttl)}
+	c.tokens[tok.Secret] = &token{expires: time.Now().Add(ttl)}
+	return tok.String()
 }
 
 // Revoke refuses the agent's streams from now on.
@@ -112,8 +123,12 @@ func (c *Controller) Revoke(agentID string) {
 
 // Enroll implements EnrollmentService.Enroll.
 func (c *Controller) Enroll(_ context.Context, req *cofferv1.EnrollRequest) (*cofferv1.EnrollResponse, error) {
+	secret := ""
+	if jt, err := pki.ParseJoinToken(req.GetJoinToken()); err == nil {
+		secret = jt.Secret
+	}
 	c.mu.Lock()
-	tok := c.tokens[req.GetJoinToken()]
+	tok := c.tokens[secret]
 	switch {
 	case tok == nil:
 		c.mu.Unlock()
@@ -129,11 +144,11 @@ func (c *Controller) Enroll(_ context.Context, req *cofferv1.EnrollRequest) (*co
 	c.agents++
 	id := fmt.Sprintf("agent-%d", c.agents)
 	c.mu.Unlock()
-	certPEM, exp, err := c.CA.SignCSR(req.GetCsrPem(), id, c.CertTTL)
+	issued, err := c.CA.SignAgentCSR(req.GetCsrPem(), id, time.Now(), c.CertTTL)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	return &cofferv1.EnrollResponse{AgentId: id, CertificatePem: certPEM, CaPem: c.CA.PEM, ExpiresAt: timestamppb.New(exp)}, nil
+	return &cofferv1.EnrollResponse{AgentId: id, CertificatePem: issued.CertPEM, CaPem: c.CA.CertPEM, ExpiresAt: timestamppb.New(issued.NotAfter)}, nil
 }
 
 // RenewCertificate implements EnrollmentService.RenewCertificate.
@@ -142,12 +157,12 @@ func (c *Controller) RenewCertificate(ctx context.Context, req *cofferv1.RenewCe
 	if err != nil {
 		return nil, err
 	}
-	certPEM, exp, err := c.CA.SignCSR(req.GetCsrPem(), id, c.CertTTL)
+	issued, err := c.CA.SignAgentCSR(req.GetCsrPem(), id, time.Now(), c.CertTTL)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	c.Renewals.Add(1)
-	return &cofferv1.RenewCertificateResponse{CertificatePem: certPEM, CaPem: c.CA.PEM, ExpiresAt: timestamppb.New(exp)}, nil
+	return &cofferv1.RenewCertificateResponse{CertificatePem: issued.CertPEM, CaPem: c.CA.CertPEM, ExpiresAt: timestamppb.New(issued.NotAfter)}, nil
 }
 
 // agentID is the verified client certificate's common name.
@@ -160,7 +175,10 @@ func (c *Controller) agentID(ctx context.Context) (string, error) {
 	if !ok || len(ti.State.VerifiedChains) == 0 {
 		return "", status.Error(codes.Unauthenticated, "client certificate required")
 	}
-	id := ti.State.VerifiedChains[0][0].Subject.CommonName
+	id, err := pki.AgentID(ti.State.VerifiedChains[0][0])
+	if err != nil {
+		return "", status.Error(codes.Unauthenticated, err.Error())
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.revoked[id] {
