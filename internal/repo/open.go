@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/chunker"
@@ -93,46 +94,46 @@ func fallbackConfig() Config {
 
 // unlock finds the slot kek opens and returns the key set.
 func unlock(ctx context.Context, be storage.Backend, kek KEK) (*keySet, string, error) {
+	var names []string
+	err := be.List(ctx, keysPrefix, func(oi storage.ObjectInfo) error {
+		names = append(names, oi.Name)
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list key slots: %w", err)
+	}
+	sort.Strings(names)
 	var tried int
 	var damaged []error
-	var found *keySet
-	var foundID string
-	err := be.List(ctx, keysPrefix, func(oi storage.ObjectInfo) error {
-		if found != nil {
-			return nil
-		}
-		id := oi.Name[len(keysPrefix):]
-		raw, err := readObject(ctx, be, oi.Name)
+	for _, name := range names {
+		id := name[len(keysPrefix):]
+		raw, err := readObject(ctx, be, name)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, "", ctx.Err()
+			}
 			damaged = append(damaged, err)
-			return nil
+			continue
 		}
 		slot, err := decodeKeySlot(raw)
 		if err != nil {
-			damaged = append(damaged, &CorruptionError{Object: oi.Name, Err: err})
-			return nil
+			damaged = append(damaged, &CorruptionError{Object: name, Err: err})
+			continue
 		}
 		if slot.Kind != kek.Kind() {
-			return nil
+			continue
 		}
 		tried++
 		master, err := kek.Unwrap(ctx, slot, keySlotAAD(id))
 		if errors.Is(err, ErrWrongKey) {
-			return nil
+			continue
 		}
 		if err != nil {
-			return fmt.Errorf("key slot %s: %w", id, err)
+			return nil, "", fmt.Errorf("key slot %s: %w", id, err)
 		}
 		var mk crypto.Key
 		copy(mk[:], master)
-		found, foundID = newKeySet(mk), id
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	if found != nil {
-		return found, foundID, nil
+		return newKeySet(mk), id, nil
 	}
 	msg := fmt.Errorf("%w (tried %d %s slot(s))", ErrWrongKey, tried, kek.Kind())
 	if len(damaged) > 0 {

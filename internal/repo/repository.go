@@ -1,10 +1,7 @@
 package repo
 
 import (
-	"context"
-	"errors"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/chunker"
@@ -32,8 +29,6 @@ type Options struct {
 	PackSize int
 	// Uploaders is the number of concurrent pack uploads (default 3).
 	Uploaders int
-	// Logger receives warnings (default slog.Default()).
-	Logger *slog.Logger
 	// Clock replaces time.Now (tests).
 	Clock func() time.Time
 }
@@ -59,8 +54,8 @@ func (r *Repository) Backend() storage.Backend { return r.be }
 // Config returns the repository's configuration.
 func (r *Repository) Config() Config { return r.cfg }
 
-// SetOptions changes pack size, upload concurrency, logger or clock. Call
-// it before writing.
+// SetOptions changes pack size, upload concurrency or clock. Call it before
+// writing; it has no effect while packs are being uploaded.
 func (r *Repository) SetOptions(o Options) {
 	r.opts = r.withDefaults(o)
 	r.packer.setOptions(r.opts)
@@ -72,9 +67,6 @@ func (r *Repository) withDefaults(o Options) Options {
 	}
 	if o.Uploaders <= 0 {
 		o.Uploaders = 3
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
@@ -95,7 +87,3 @@ func (r *Repository) NewChunker(rd io.Reader) *chunker.Chunker {
 // ChunkerParams returns the chunker parameters (including the secret gear
 // table) for callers that reuse Chunkers with Reset.
 func (r *Repository) ChunkerParams() chunker.Params { return r.chunker }
-
-var errNotImplemented = errors.New("not implemented yet")
-
-var _ = context.Background
