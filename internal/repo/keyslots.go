@@ -17,7 +17,10 @@ func (r *Repository) AddKey(ctx context.Context, kek KEK, label string) (string,
 }
 
 func (r *Repository) addKey(ctx context.Context, kek KEK, label string) (string, error) {
-	id := randomID().String()
+	return r.addKeyWithID(ctx, kek, label, randomID().String())
+}
+
+func (r *Repository) addKeyWithID(ctx context.Context, kek KEK, label, id string) (string, error) {
 	slot := KeySlot{
 		Version: keySlotVersion, Kind: kek.Kind(), Label: label,
 		Created: r.opts.Clock().UTC().Truncate(1e9),

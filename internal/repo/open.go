@@ -23,6 +23,18 @@ func Init(ctx context.Context, be storage.Backend, kek KEK, opts InitOptions) (*
 	if !storage.IsNotExist(err) {
 		return nil, fmt.Errorf("init: stat config: %w", err)
 	}
+	var leftover []string
+	err = be.List(ctx, keysPrefix, func(oi storage.ObjectInfo) error {
+		leftover = append(leftover, oi.Name)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("init: list key slots: %w", err)
+	}
+	if len(leftover) > 0 {
+		return nil, fmt.Errorf("init %s: %d key slot(s) exist but no config: an interrupted init or a damaged repository; inspect it, or remove keys/ to start over: %w",
+			be.Location(), len(leftover), ErrRepoExists)
+	}
 	clock := opts.Clock
 	if clock == nil {
 		clock = time.Now
@@ -69,7 +81,11 @@ func Open(ctx context.Context, be storage.Backend, kek KEK) (*Repository, error)
 	if errors.As(cfgErr, &ve) {
 		return nil, fmt.Errorf("open %s: %w", be.Location(), cfgErr)
 	}
-	keys, slotID, err := unlock(ctx, be, kek)
+	// Prefer a slot whose master key authenticates the config: a slot left
+	// by another repository (or an interrupted Init) must not win.
+	keys, slotID, err := unlock(ctx, be, kek, func(k *keySet) bool {
+		return cfgErr == nil && verifyConfig(raw, cf, k) == nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", be.Location(), err)
 	}
@@ -92,8 +108,9 @@ func fallbackConfig() Config {
 	return c
 }
 
-// unlock finds the slot kek opens and returns the key set.
-func unlock(ctx context.Context, be storage.Backend, kek KEK) (*keySet, string, error) {
+// unlock finds a slot kek opens and returns its key set: the first one
+// preferred accepts, else the first one that opens at all.
+func unlock(ctx context.Context, be storage.Backend, kek KEK, preferred func(*keySet) bool) (*keySet, string, error) {
 	var names []string
 	err := be.List(ctx, keysPrefix, func(oi storage.ObjectInfo) error {
 		names = append(names, oi.Name)
@@ -105,6 +122,8 @@ func unlock(ctx context.Context, be storage.Backend, kek KEK) (*keySet, string, 
 	sort.Strings(names)
 	var tried int
 	var damaged []error
+	var fallback *keySet
+	var fallbackID string
 	for _, name := range names {
 		id := name[len(keysPrefix):]
 		raw, err := readObject(ctx, be, name)
@@ -133,7 +152,16 @@ func unlock(ctx context.Context, be storage.Backend, kek KEK) (*keySet, string, 
 		}
 		var mk crypto.Key
 		copy(mk[:], master)
-		return newKeySet(mk), id, nil
+		ks := newKeySet(mk)
+		if preferred(ks) {
+			return ks, id, nil
+		}
+		if fallback == nil {
+			fallback, fallbackID = ks, id
+		}
+	}
+	if fallback != nil {
+		return fallback, fallbackID, nil
 	}
 	msg := fmt.Errorf("%w (tried %d %s slot(s))", ErrWrongKey, tried, kek.Kind())
 	if len(damaged) > 0 {

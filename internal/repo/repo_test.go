@@ -169,3 +169,54 @@ func TestOpenErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestInitRefusesLeftoverKeySlots(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, be := newTestRepo(t)
+	if err := be.Remove(ctx, "config"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Init(ctx, be, testKEK(t, 1), InitOptions{})
+	if !errors.Is(err, ErrRepoExists) || !strings.Contains(err.Error(), "no config") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestForeignSlotDoesNotWin: a slot from another repository that the same
+// key opens must not be chosen over the slot that matches the config.
+func TestForeignSlotDoesNotWin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, be := newTestRepo(t)
+	rOther, other := newTestRepo(t)
+	first := strings.Repeat("0", 64) // sorts before the real slot
+	if _, err := rOther.addKeyWithID(ctx, testKEK(t, 1), "foreign", first); err != nil {
+		t.Fatal(err)
+	}
+	overwrite(t, be, keySlotName(first), readAll(t, other, keySlotName(first)))
+	r, err := Open(ctx, be, testKEK(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.cfgErr != nil || r.KeySlotID() == first {
+		t.Fatalf("opened with the foreign slot: %v", r.cfgErr)
+	}
+}
+
+func TestInitWithPassphraseKDFOption(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	be := mem.New()
+	kdf := cheapKDF
+	if _, err := Init(ctx, be, NewPassphraseKEK([]byte("pw")), InitOptions{KDF: &kdf}); err != nil {
+		t.Fatal(err)
+	}
+	slot, err := decodeKeySlot(readAll(t, be, objectNames(t, be, "keys/")[0]))
+	if err != nil || slot.KDF.Memory != cheapKDF.Memory || len(slot.KDF.Salt) != 16 {
+		t.Fatalf("slot KDF %+v, %v", slot.KDF, err)
+	}
+	if _, err := Open(ctx, be, NewPassphraseKEK([]byte("pw"))); err != nil {
+		t.Fatal(err)
+	}
+}
