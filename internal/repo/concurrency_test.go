@@ -200,3 +200,45 @@ func TestUploadErrorIsReported(t *testing.T) {
 		t.Fatal("SaveBlob after failed upload succeeded")
 	}
 }
+
+// TestConcurrentMixedSizes saves blobs larger than a pack alongside small
+// ones from many goroutines: big blobs get packs of their own.
+func TestConcurrentMixedSizes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r, be := newTestRepo(t) // 64 KiB packs
+	var wg sync.WaitGroup
+	blobs := make([][]byte, 64)
+	for i := range blobs {
+		size := 500 + i*31
+		if i%3 == 0 {
+			size = 70<<10 + i*1000 // larger than a pack
+		}
+		blobs[i] = randomData(uint64(5000+i), size)
+	}
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(blobs); i += 8 {
+				if _, err := r.SaveBlob(ctx, DataBlob, r.ChunkID(blobs[i]), blobs[i]); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r2 := reopen(t, be)
+	for i, b := range blobs {
+		got, err := r2.LoadBlob(ctx, DataBlob, r2.ChunkID(b), nil)
+		if err != nil || !bytes.Equal(got, b) {
+			t.Fatalf("blob %d: %v", i, err)
+		}
+	}
+	if _, err := r2.Check(ctx, CheckOptions{ReadData: true}, func(p Problem) { t.Errorf("%v", p) }); err != nil {
+		t.Fatal(err)
+	}
+}

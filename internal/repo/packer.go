@@ -110,8 +110,14 @@ func (p *packer) reserve(ctx context.Context, k blobKey, n, raw int) (*openPack,
 		}
 		op := p.open[k.t]
 		var full *openPack
-		if op != nil && op.size > 0 && op.size+n > len(op.buf) {
-			full, op = p.sealLocked(op), nil
+		if op != nil && op.size+n > len(op.buf) {
+			if op.size > 0 {
+				full, op = p.sealLocked(op), nil
+			} else {
+				// Nothing reserved yet: give the empty pack a buffer that fits.
+				p.putBuf(op.buf)
+				op.buf = make([]byte, n)
+			}
 		}
 		if op != nil {
 			off := op.size
@@ -172,12 +178,16 @@ func (p *packer) newPack(ctx context.Context, t BlobType, n int) (*openPack, err
 
 // release returns a pack's buffer and token.
 func (p *packer) release(op *openPack) {
-	if len(op.buf) == p.packSize {
-		b := op.buf
-		p.bufs.Put(&b)
-	}
+	p.putBuf(op.buf)
 	op.buf = nil
 	<-p.tokens
+}
+
+// putBuf keeps standard-size pack buffers for reuse.
+func (p *packer) putBuf(b []byte) {
+	if len(b) == p.packSize {
+		p.bufs.Put(&b)
+	}
 }
 
 // sealLocked stops reservations in op and returns it if it is ready to
