@@ -202,7 +202,13 @@ func (c *checker) walk(ctx context.Context, snap, root ID, visited map[ID]bool) 
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			c.problemFromErr(object, &id, fmt.Errorf("tree of %s: %w", it.path, err))
+			var ce *CorruptionError
+			if errors.As(err, &ce) {
+				// Name the damaged pack, keep the path for the reader.
+				c.problem(Problem{Object: ce.Object, Blob: &id, Err: fmt.Errorf("tree of %s in %s: %w", it.path, object, ce.Err)})
+			} else {
+				c.problem(Problem{Object: object, Blob: &id, Err: fmt.Errorf("tree of %s: %w", it.path, err)})
+			}
 			continue
 		}
 		c.stats.Trees++
