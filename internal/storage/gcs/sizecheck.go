@@ -17,6 +17,9 @@ type sizeReader struct {
 }
 
 func (s *sizeReader) Read(p []byte) (int, error) {
+	if s.want >= 0 && int64(len(p)) > s.want+1-s.got {
+		p = p[:s.want+1-s.got] // one byte more proves the size wrong
+	}
 	n, err := s.r.Read(p)
 	s.got += int64(n)
 	if s.want < 0 {
