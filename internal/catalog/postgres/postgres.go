@@ -47,6 +47,12 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// List queries bind LIMIT/OFFSET and filters as parameters; a generic
+	// cached plan cannot see them and picks sort-everything plans, so plan
+	// each execution with its values unless the DSN says otherwise.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	db := stdlib.OpenDB(*cfg)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close() // the ping error is the one to report
