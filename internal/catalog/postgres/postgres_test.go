@@ -181,7 +181,6 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-
 func BenchmarkListBackups(b *testing.B) {
 	catalogtest.BenchListBackups(b, openStore)
 }

@@ -44,16 +44,7 @@ func (s *Store) GetAgent(ctx context.Context, id string) (catalog.Agent, error) 
 
 // ListAgents returns one page of agents by name.
 func (s *Store) ListAgents(ctx context.Context, p catalog.Page) ([]catalog.Agent, int, error) {
-	var out []catalog.Agent
-	total, err := s.countAndList(ctx, agentCols, "agents", "", "name, id", nil, p, func(r rowScanner) error {
-		a, err := scanAgent(r)
-		out = append(out, a)
-		return err
-	})
-	if err != nil {
-		return nil, 0, s.fail("list agents", err)
-	}
-	return out, total, nil
+	return pageOf(ctx, s, listQuery{what: "list agents", cols: agentCols, table: "agents", order: "name, id", page: p}, scanAgent)
 }
 
 // RenameAgent changes an agent's name.

@@ -52,20 +52,13 @@ func (s *Store) ListAudit(ctx context.Context, afterSeq int64, limit int) ([]cat
 	if limit <= 0 {
 		limit = catalog.MaxLimit
 	}
-	rows, err := s.c().query(ctx, `SELECT seq, time, actor, action, object, details, prev_hash, hash
-		FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
-	if err != nil {
-		return nil, s.fail("list audit", err)
-	}
-	defer rows.Close()
-	var out []catalog.AuditEntry
-	for rows.Next() {
-		var e catalog.AuditEntry
-		if err := rows.Scan(&e.Seq, timeCol{&e.Time}, &e.Actor, &e.Action, &e.Object, jsonCol{&e.Details},
-			bytesCol{&e.PrevHash}, bytesCol{&e.Hash}); err != nil {
-			return nil, s.fail("list audit", err)
-		}
-		out = append(out, e)
-	}
-	return out, s.fail("list audit", rows.Err())
+	return queryAll(ctx, s, s.c(), "list audit", `SELECT seq, time, actor, action, object, details, prev_hash, hash
+		FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`, []any{afterSeq, limit}, scanAudit)
+}
+
+func scanAudit(r rowScanner) (catalog.AuditEntry, error) {
+	var e catalog.AuditEntry
+	err := r.Scan(&e.Seq, timeCol{&e.Time}, &e.Actor, &e.Action, &e.Object, jsonCol{&e.Details},
+		bytesCol{&e.PrevHash}, bytesCol{&e.Hash})
+	return e, err
 }

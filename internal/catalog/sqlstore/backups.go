@@ -118,17 +118,7 @@ func (s *Store) ListBackups(ctx context.Context, f catalog.BackupFilter) ([]cata
 		where = append(where, "created_at < ?")
 		args = append(args, s.t(f.CreatedBefore))
 	}
-	var out []catalog.Backup
-	total, err := s.countAndList(ctx, backupCols, "backups", whereClause(where), "created_at DESC, id DESC", args, f.Page,
-		func(r rowScanner) error {
-			b, err := scanBackup(r)
-			out = append(out, b)
-			return err
-		})
-	if err != nil {
-		return nil, 0, s.fail("list backups", err)
-	}
-	return out, total, nil
+	return pageOf(ctx, s, listQuery{what: "list backups", cols: backupCols, table: "backups", where: whereClause(where), order: "created_at DESC, id DESC", args: args, page: f.Page}, scanBackup)
 }
 
 // SetBackupStatus sets a backup's status.

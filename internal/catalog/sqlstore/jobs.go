@@ -64,17 +64,7 @@ func (s *Store) ListJobs(ctx context.Context, f catalog.JobFilter) ([]catalog.Jo
 		}
 		where = append(where, in+")")
 	}
-	var out []catalog.Job
-	total, err := s.countAndList(ctx, jobCols, "jobs", whereClause(where), "created_at, id", args, f.Page,
-		func(r rowScanner) error {
-			j, err := scanJob(r)
-			out = append(out, j)
-			return err
-		})
-	if err != nil {
-		return nil, 0, s.fail("list jobs", err)
-	}
-	return out, total, nil
+	return pageOf(ctx, s, listQuery{what: "list jobs", cols: jobCols, table: "jobs", where: whereClause(where), order: "created_at, id", args: args, page: f.Page}, scanJob)
 }
 
 const attemptCols = `job_id, attempt, epoch, agent_id, state, started_at, lease_expires_at, finished_at, error`
@@ -107,20 +97,7 @@ func (s *Store) StalledAttempts(ctx context.Context, now time.Time, stall time.D
 }
 
 func (s *Store) attempts(ctx context.Context, q string, args ...any) ([]catalog.Attempt, error) {
-	rows, err := s.c().query(ctx, q, args...)
-	if err != nil {
-		return nil, s.fail("list attempts", err)
-	}
-	defer rows.Close()
-	var out []catalog.Attempt
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, s.fail("list attempts", err)
-		}
-		out = append(out, a)
-	}
-	return out, s.fail("list attempts", rows.Err())
+	return queryAll(ctx, s, s.c(), "list attempts", q, args, scanAttempt)
 }
 
 // prefixed qualifies each column of a comma-separated list with p.

@@ -77,17 +77,7 @@ func (s *Store) DefaultStorageLocation(ctx context.Context) (catalog.StorageLoca
 
 // ListStorageLocations returns one page of locations by name.
 func (s *Store) ListStorageLocations(ctx context.Context, p catalog.Page) ([]catalog.StorageLocation, int, error) {
-	var out []catalog.StorageLocation
-	total, err := s.countAndList(ctx, locationCols, "storage_locations", "", "name, id", nil, p,
-		func(r rowScanner) error {
-			v, err := scanLocation(r)
-			out = append(out, v)
-			return err
-		})
-	if err != nil {
-		return nil, 0, s.fail("list storage locations", err)
-	}
-	return out, total, nil
+	return pageOf(ctx, s, listQuery{what: "list storage locations", cols: locationCols, table: "storage_locations", order: "name, id", page: p}, scanLocation)
 }
 
 // UpdateStorageLocation replaces name, URL, options, credentials and the

@@ -75,15 +75,5 @@ func (s *Store) ListRecoveryJobs(ctx context.Context, f catalog.RecoveryFilter) 
 		where = append(where, "backup_id = ?")
 		args = append(args, f.BackupID)
 	}
-	var out []catalog.RecoveryJob
-	total, err := s.countAndList(ctx, recoveryCols, "recovery_jobs", whereClause(where), "created_at DESC, id DESC",
-		args, f.Page, func(r rowScanner) error {
-			j, err := scanRecovery(r)
-			out = append(out, j)
-			return err
-		})
-	if err != nil {
-		return nil, 0, s.fail("list recovery jobs", err)
-	}
-	return out, total, nil
+	return pageOf(ctx, s, listQuery{what: "list recovery jobs", cols: recoveryCols, table: "recovery_jobs", where: whereClause(where), order: "created_at DESC, id DESC", args: args, page: f.Page}, scanRecovery)
 }

@@ -60,17 +60,7 @@ func (s *Store) GetSchedule(ctx context.Context, id string) (catalog.BackupSched
 
 // ListSchedules returns one page of schedules by name.
 func (s *Store) ListSchedules(ctx context.Context, p catalog.Page) ([]catalog.BackupSchedule, int, error) {
-	var out []catalog.BackupSchedule
-	total, err := s.countAndList(ctx, scheduleCols, "backup_schedules", "", "name, id", nil, p,
-		func(r rowScanner) error {
-			v, err := scanSchedule(r)
-			out = append(out, v)
-			return err
-		})
-	if err != nil {
-		return nil, 0, s.fail("list schedules", err)
-	}
-	return out, total, nil
+	return pageOf(ctx, s, listQuery{what: "list schedules", cols: scheduleCols, table: "backup_schedules", order: "name, id", page: p}, scanSchedule)
 }
 
 // UpdateSchedule replaces the user-editable fields.
@@ -111,21 +101,9 @@ func (s *Store) DeleteSchedule(ctx context.Context, id string) error {
 
 // DueSchedules returns enabled schedules due at now, earliest first.
 func (s *Store) DueSchedules(ctx context.Context, now time.Time) ([]catalog.BackupSchedule, error) {
-	rows, err := s.c().query(ctx, `SELECT `+scheduleCols+` FROM backup_schedules
-		WHERE enabled = ? AND next_run IS NOT NULL AND next_run <= ? ORDER BY next_run, id`, true, s.t(now))
-	if err != nil {
-		return nil, s.fail("due schedules", err)
-	}
-	defer rows.Close()
-	var out []catalog.BackupSchedule
-	for rows.Next() {
-		v, err := scanSchedule(rows)
-		if err != nil {
-			return nil, s.fail("due schedules", err)
-		}
-		out = append(out, v)
-	}
-	return out, s.fail("due schedules", rows.Err())
+	return queryAll(ctx, s, s.c(), "due schedules", `SELECT `+scheduleCols+` FROM backup_schedules
+		WHERE enabled = ? AND next_run IS NOT NULL AND next_run <= ? ORDER BY next_run, id`,
+		[]any{true, s.t(now)}, scanSchedule)
 }
 
 // SetScheduleRuns persists the scheduler's run times.

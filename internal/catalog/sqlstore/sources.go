@@ -69,17 +69,7 @@ func (s *Store) ListSources(ctx context.Context, f catalog.SourceFilter) ([]cata
 		where = append(where, "agent_id = ?")
 		args = append(args, f.AgentID)
 	}
-	var out []catalog.Source
-	total, err := s.countAndList(ctx, sourceCols, "sources", whereClause(where), "name, id", args, f.Page,
-		func(r rowScanner) error {
-			v, err := scanSource(r)
-			out = append(out, v)
-			return err
-		})
-	if err != nil {
-		return nil, 0, s.fail("list sources", err)
-	}
-	return out, total, nil
+	return pageOf(ctx, s, listQuery{what: "list sources", cols: sourceCols, table: "sources", where: whereClause(where), order: "name, id", args: args, page: f.Page}, scanSource)
 }
 
 // UpdateSource replaces name, type, agent, config, secrets and location.

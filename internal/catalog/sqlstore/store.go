@@ -108,30 +108,49 @@ func (s *Store) fail(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// countAndList runs a COUNT(*) over from+where and a page of rows, scanning
-// each with scan. cols, from and where are SQL fragments; args bind where.
-func (s *Store) countAndList(ctx context.Context, cols, from, where, order string, args []any, p catalog.Page, scan func(rowScanner) error) (int, error) {
-	c := s.c()
+// listQuery is one paged list: SELECT cols FROM table where ORDER BY order.
+type listQuery struct {
+	what  string // for errors, e.g. "list backups"
+	cols  string
+	table string
+	where string // "" or " WHERE ..." binding args
+	order string
+	args  []any
+	page  catalog.Page
+}
+
+// pageOf counts the rows q matches and returns its page, scanned with scan.
+func pageOf[T any](ctx context.Context, s *Store, q listQuery, scan func(rowScanner) (T, error)) ([]T, int, error) {
 	var total int
-	if err := c.row(ctx, "SELECT COUNT(*) FROM "+from+where, args...).Scan(&total); err != nil {
-		return 0, err
+	if err := s.c().row(ctx, "SELECT COUNT(*) FROM "+q.table+q.where, q.args...).Scan(&total); err != nil {
+		return nil, 0, s.fail(q.what, err)
 	}
 	if total == 0 {
-		return 0, nil
+		return nil, 0, nil
 	}
-	p = p.Normalize()
-	q := "SELECT " + cols + " FROM " + from + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-	rows, err := c.query(ctx, q, append(append([]any(nil), args...), p.Limit, p.Offset())...)
+	p := q.page.Normalize()
+	args := append(append([]any(nil), q.args...), p.Limit, p.Offset())
+	out, err := queryAll(ctx, s, s.c(), q.what,
+		"SELECT "+q.cols+" FROM "+q.table+q.where+" ORDER BY "+q.order+" LIMIT ? OFFSET ?", args, scan)
+	return out, total, err
+}
+
+// queryAll runs a query on c and scans every row with scan.
+func queryAll[T any](ctx context.Context, s *Store, c conn, what, query string, args []any, scan func(rowScanner) (T, error)) ([]T, error) {
+	rows, err := c.query(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return nil, s.fail(what, err)
 	}
 	defer rows.Close()
+	var out []T
 	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return 0, err
+		v, err := scan(rows)
+		if err != nil {
+			return nil, s.fail(what, err)
 		}
+		out = append(out, v)
 	}
-	return total, rows.Err()
+	return out, s.fail(what, rows.Err())
 }
 
 // missing returns ErrNotFound for an update that changed no row.

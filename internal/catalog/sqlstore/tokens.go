@@ -101,17 +101,7 @@ func (s *Store) ListAPITokens(ctx context.Context, f catalog.APITokenFilter) ([]
 	if f.IncludeRevoked {
 		where = ""
 	}
-	var out []catalog.APIToken
-	total, err := s.countAndList(ctx, apiTokenCols, "api_tokens", where, "created_at, id", nil, f.Page,
-		func(r rowScanner) error {
-			t, err := scanAPIToken(r)
-			out = append(out, t)
-			return err
-		})
-	if err != nil {
-		return nil, 0, s.fail("list api tokens", err)
-	}
-	return out, total, nil
+	return pageOf(ctx, s, listQuery{what: "list api tokens", cols: apiTokenCols, table: "api_tokens", where: where, order: "created_at, id", page: f.Page}, scanAPIToken)
 }
 
 // RevokeAPIToken sets RevokedAt once.

@@ -55,19 +55,6 @@ func (s *Store) GetVerification(ctx context.Context, id string) (catalog.BackupV
 
 // ListVerifications returns a backup's verifications, newest first.
 func (s *Store) ListVerifications(ctx context.Context, backupID string) ([]catalog.BackupVerification, error) {
-	rows, err := s.c().query(ctx, `SELECT `+verificationCols+` FROM backup_verifications
-		WHERE backup_id = ? ORDER BY created_at DESC, id DESC`, backupID)
-	if err != nil {
-		return nil, s.fail("list verifications", err)
-	}
-	defer rows.Close()
-	var out []catalog.BackupVerification
-	for rows.Next() {
-		v, err := scanVerification(rows)
-		if err != nil {
-			return nil, s.fail("list verifications", err)
-		}
-		out = append(out, v)
-	}
-	return out, s.fail("list verifications", rows.Err())
+	return queryAll(ctx, s, s.c(), "list verifications", `SELECT `+verificationCols+` FROM backup_verifications
+		WHERE backup_id = ? ORDER BY created_at DESC, id DESC`, []any{backupID}, scanVerification)
 }
