@@ -34,6 +34,14 @@ func envOr(k, def string) string {
 	return def
 }
 
+// redacted hides a password in a DSN URL before it is printed.
+func redacted(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable DSN)"
+}
+
 func randomName(prefix string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -50,7 +58,7 @@ func run(m *testing.M) int {
 	admin, err := adminDB(ctx)
 	if err != nil {
 		msg := fmt.Sprintf("PostgreSQL is required at %s for the catalog tests (it runs on the dev machines; "+
-			"CI's .ci/run must start it): %v", serverDSN, err)
+			"CI's .ci/run must start it): %v", redacted(serverDSN), err)
 		if os.Getenv("COFFER_ALLOW_SKIP") != "1" {
 			fmt.Fprintln(os.Stderr, "FAIL:", msg, "(set COFFER_ALLOW_SKIP=1 to skip)")
 			return 1

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Migration is one versioned schema change read from an embedded folder.
@@ -86,8 +85,8 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect, migrations []Migration)
 			if _, err := c.exec(ctx, m.SQL); err != nil {
 				return fmt.Errorf("%s: apply migration %s: %w", d.Name, m.Name, err)
 			}
-			if _, err := c.exec(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.Version, m.Name, s.t(time.Now())); err != nil {
+			if _, err := c.exec(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, (`+d.NowSQL+`))`,
+				m.Version, m.Name); err != nil {
 				return fmt.Errorf("%s: record migration %s: %w", d.Name, m.Name, err)
 			}
 		}
