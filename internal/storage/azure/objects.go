@@ -30,7 +30,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	}
 	client := b.container.NewBlockBlobClient(b.blobName(name))
 	if _, err := client.UploadStream(ctx, &sizeReader{r: r, name: name, want: size}, opts); err != nil {
-		return fmt.Errorf("save %s: %w", name, classify(name, err))
+		return fmt.Errorf("save %s: %w", name, saveError(name, err))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package gcs
 import (
 	"errors"
 	"strings"
+	"time"
 )
 
 // Config selects a bucket and says how to reach it.
@@ -22,6 +23,9 @@ type Config struct {
 	// ChunkSize is the resumable upload piece size (default 8 MiB); each
 	// upload buffers one piece.
 	ChunkSize int
+	// ChunkRetryDeadline bounds the retries of one upload piece (default:
+	// the client's 32s).
+	ChunkRetryDeadline time.Duration
 	// ListPageSize is the number of objects per list request (default 1000).
 	ListPageSize int
 	// StorageClass such as NEARLINE or COLDLINE; empty keeps the bucket default.

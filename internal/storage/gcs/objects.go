@@ -24,14 +24,15 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	defer cancel()
 	w := b.bucket.Object(b.key(name)).NewWriter(ctx)
 	w.ChunkSize = b.cfg.ChunkSize
+	w.ChunkRetryDeadline = b.cfg.ChunkRetryDeadline
 	w.StorageClass = b.cfg.StorageClass
 	if _, err := io.Copy(w, &sizeReader{r: r, name: name, want: size}); err != nil {
 		cancel()
 		_ = w.Close()
-		return fmt.Errorf("save %s: %w", name, classify(name, err))
+		return fmt.Errorf("save %s: %w", name, saveError(name, err))
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("save %s: %w", name, classify(name, err))
+		return fmt.Errorf("save %s: %w", name, saveError(name, err))
 	}
 	return nil
 }

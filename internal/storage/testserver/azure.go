@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 )
 
@@ -73,7 +74,9 @@ func newAzure(dir string) (*AzureServer, error) {
 		AccountName: azuriteAccount,
 		AccountKey:  azuriteKey,
 	}
-	s.proc = &process{name: "azurite", bin: bin, dir: dir, port: port, args: []string{
+	// Azurite keeps its metadata in memory and writes it out on exit or
+	// every few seconds; a SIGKILL would lose containers just created.
+	s.proc = &process{name: "azurite", bin: bin, dir: dir, port: port, stopSignal: syscall.SIGINT, args: []string{
 		"--blobHost", "127.0.0.1", "--blobPort", strconv.Itoa(port),
 		"--location", data, "--silent", "--skipApiVersionCheck", "--disableTelemetry",
 	}}
@@ -83,7 +86,8 @@ func newAzure(dir string) (*AzureServer, error) {
 	return s, nil
 }
 
-// Stop kills the server abruptly.
+// Stop interrupts the server; it saves its metadata and exits, dropping
+// requests in flight.
 func (s *AzureServer) Stop() { s.proc.stop() }
 
 // Restart starts a stopped server again on the same port and data.

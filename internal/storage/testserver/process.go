@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -30,6 +31,8 @@ type process struct {
 	args []string
 	dir  string
 	port int
+	// stopSignal, if set, is sent first on stop, before SIGKILL.
+	stopSignal syscall.Signal
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -147,9 +150,64 @@ func (p *process) killLocked() {
 	if p.cmd == nil {
 		return
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	pid := p.cmd.Process.Pid
+	if p.stopSignal != 0 {
+		// Some servers (Azurite) only persist their state on a clean exit.
+		_ = syscall.Kill(pid, p.stopSignal)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	// Children that moved to their own session (sshd's per-connection
+	// processes) escape the process group; find them through /proc.
+	for _, child := range descendants(pid) {
+		_ = syscall.Kill(child, syscall.SIGKILL)
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	<-p.done
 	p.cmd, p.done = nil, nil
+}
+
+// descendants lists the processes below pid, from /proc's parent links.
+func descendants(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which is in parentheses and may
+		// hold spaces: state ppid ...
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(stat[i+1:]))
+		if len(fields) > 1 {
+			if ppid, err := strconv.Atoi(fields[1]); err == nil {
+				parent[child] = ppid
+			}
+		}
+	}
+	var out []int
+	frontier := []int{pid}
+	for len(frontier) > 0 {
+		p := frontier[0]
+		frontier = frontier[1:]
+		for child, pp := range parent {
+			if pp == p {
+				out = append(out, child)
+				frontier = append(frontier, child)
+			}
+		}
+	}
+	return out
 }
 
 func (p *process) logTail() string {
