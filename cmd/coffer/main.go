@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cofferhq/coffer/controller/server"
 	"github.com/cofferhq/coffer/internal/cli"
 )
 
@@ -29,6 +30,7 @@ func main() {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	})
 	root.AddCommand(cli.RepoCommand())
+	root.AddCommand(server.Command(version))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := root.ExecuteContext(ctx)
 	stop()
