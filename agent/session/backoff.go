@@ -50,3 +50,10 @@ func (s *backoffState) wait() time.Duration {
 	half := d / 2
 	return half + rand.N(d-half+1)
 }
+
+// Sequence returns successive reconnect delays of the schedule, for
+// callers with their own retry loop (enrollment, renewal).
+func (b Backoff) Sequence() func() time.Duration {
+	s := newBackoffState(b)
+	return s.wait
+}

@@ -69,21 +69,32 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("controller refused this agent (%s): %s", e.Code, e.Message)
 }
 
-// errSilent ends a stream on which the controller stopped talking.
-var errSilent = errors.New("controller silent for three heartbeat intervals")
+// Reasons a stream is ended from this side.
+var (
+	errSilent  = errors.New("controller silent for three heartbeat intervals")
+	errRestart = errors.New("stream restarted by the agent")
+	errTimeout = errors.New("no welcome from the controller in time")
+)
+
+// Dialer opens a new connection to the controller for one stream and
+// returns the channel client and a function that closes the connection.
+// A fresh connection per stream means a renewed client certificate is
+// presented from the next stream on.
+type Dialer func() (cofferv1.AgentChannelServiceClient, func() error, error)
 
 // Session is the agent's channel to the controller.
 type Session struct {
-	client cofferv1.AgentChannelServiceClient
-	opts   Options
-	log    *slog.Logger
+	dial Dialer
+	opts Options
+	log  *slog.Logger
 
-	mu    sync.Mutex
-	queue chan *cofferv1.ConnectRequest // nil while no stream is up
+	mu     sync.Mutex
+	queue  chan *cofferv1.ConnectRequest // nil while no stream is up
+	cancel context.CancelCauseFunc       // ends the current stream
 }
 
-// New prepares a session on client; Run starts it.
-func New(client cofferv1.AgentChannelServiceClient, opts Options) *Session {
+// New prepares a session that dials with dial; Run starts it.
+func New(dial Dialer, opts Options) *Session {
 	if opts.HelloTimeout <= 0 {
 		opts.HelloTimeout = 30 * time.Second
 	}
@@ -99,7 +110,17 @@ func New(client cofferv1.AgentChannelServiceClient, opts Options) *Session {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Session{client: client, opts: opts, log: opts.Log}
+	return &Session{dial: dial, opts: opts, log: opts.Log}
+}
+
+// Restart ends the current stream so that Run reconnects at once, on a new
+// connection (used after a certificate renewal).
+func (s *Session) Restart() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		s.cancel(errRestart)
+	}
 }
 
 // Send queues msg on the current stream. It reports false when no stream
@@ -145,6 +166,11 @@ func (s *Session) Run(ctx context.Context, h Handler) error {
 		var refused *RefusedError
 		if errors.As(err, &refused) {
 			return err
+		}
+		if errors.Is(err, errRestart) {
+			s.log.Info("reconnecting to the controller on a new connection")
+			bo.reset()
+			continue
 		}
 		if welcomed && time.Since(started) >= bo.cfg.StableAfter {
 			bo.reset()

@@ -18,10 +18,26 @@ const queueSize = 1024
 
 // stream runs one Connect stream to its end and reports whether it got as
 // far as the welcome.
-func (s *Session) stream(ctx context.Context, h Handler) (bool, error) {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	st, err := s.client.Connect(sctx)
+func (s *Session) stream(ctx context.Context, h Handler) (welcomed bool, err error) {
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.cancel = nil
+		s.mu.Unlock()
+		if cause := context.Cause(sctx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+			err = cause // ended on purpose: restart, silence, timeout
+		}
+	}()
+	client, closeConn, err := s.dial()
+	if err != nil {
+		return false, fmt.Errorf("dial controller: %w", err)
+	}
+	defer closeConn()
+	st, err := client.Connect(sctx)
 	if err != nil {
 		return false, fmt.Errorf("open stream: %w", refusal(err))
 	}
@@ -35,7 +51,7 @@ func (s *Session) stream(ctx context.Context, h Handler) (bool, error) {
 	if err := st.Send(&cofferv1.ConnectRequest{Message: &cofferv1.ConnectRequest_Hello{Hello: hello}}); err != nil {
 		return false, fmt.Errorf("send hello: %w", s.recvErr(st, err))
 	}
-	welcome, err := s.awaitWelcome(sctx, cancel, st)
+	welcome, err := s.awaitWelcome(cancel, st)
 	if err != nil {
 		return false, err
 	}
@@ -62,7 +78,7 @@ func (s *Session) stream(ctx context.Context, h Handler) (bool, error) {
 	wg.Go(func() { errc <- s.sendLoop(sctx, st, queue, h) })
 	wg.Go(func() { errc <- s.recvLoop(st, h, &lastRecv) })
 	defer wg.Wait()
-	defer cancel()
+	defer cancel(nil)
 
 	beat := time.NewTicker(hb)
 	defer beat.Stop()
@@ -70,8 +86,8 @@ func (s *Session) stream(ctx context.Context, h Handler) (bool, error) {
 	defer resend.Stop()
 	for {
 		select {
-		case <-ctx.Done():
-			return true, ctx.Err()
+		case <-sctx.Done():
+			return true, context.Cause(sctx)
 		case err := <-errc:
 			var se *sendError
 			if errors.As(err, &se) {
@@ -85,6 +101,7 @@ func (s *Session) stream(ctx context.Context, h Handler) (bool, error) {
 			return true, refusal(err)
 		case <-beat.C:
 			if time.Since(time.Unix(0, lastRecv.Load())) > 3*hb {
+				cancel(errSilent)
 				return true, errSilent
 			}
 			s.Send(&cofferv1.ConnectRequest{Message: &cofferv1.ConnectRequest_Heartbeat{Heartbeat: &cofferv1.Heartbeat{SentAt: timestamppb.New(s.opts.Now())}}})
@@ -96,14 +113,11 @@ func (s *Session) stream(ctx context.Context, h Handler) (bool, error) {
 
 // awaitWelcome reads the first controller message, which must be the
 // welcome, within HelloTimeout.
-func (s *Session) awaitWelcome(ctx context.Context, cancel context.CancelFunc, st cofferv1.AgentChannelService_ConnectClient) (*cofferv1.ControllerWelcome, error) {
-	t := time.AfterFunc(s.opts.HelloTimeout, cancel)
+func (s *Session) awaitWelcome(cancel context.CancelCauseFunc, st cofferv1.AgentChannelService_ConnectClient) (*cofferv1.ControllerWelcome, error) {
+	t := time.AfterFunc(s.opts.HelloTimeout, func() { cancel(errTimeout) })
 	defer t.Stop()
 	first, err := st.Recv()
 	if err != nil {
-		if ctx.Err() != nil && !t.Stop() {
-			return nil, fmt.Errorf("no welcome within %s", s.opts.HelloTimeout)
-		}
 		return nil, fmt.Errorf("await welcome: %w", refusal(err))
 	}
 	w := first.GetWelcome()

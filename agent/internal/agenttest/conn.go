@@ -91,8 +91,18 @@ func (c *Controller) Connect(stream cofferv1.AgentChannelService_ConnectServer) 
 			conn.msgs <- m
 		}
 	}()
+	beat := time.NewTicker(time.Duration(max(c.HeartbeatSeconds, 1)) * time.Second)
+	defer beat.Stop()
 	for {
 		select {
+		case <-beat.C:
+			if c.Mute.Load() {
+				continue
+			}
+			hb := &cofferv1.ConnectResponse{Message: &cofferv1.ConnectResponse_Heartbeat{Heartbeat: &cofferv1.Heartbeat{SentAt: timestamppb.Now()}}}
+			if err := stream.Send(hb); err != nil {
+				return err
+			}
 		case m := <-conn.out:
 			if err := stream.Send(m); err != nil {
 				return err

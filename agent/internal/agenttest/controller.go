@@ -33,6 +33,8 @@ type Controller struct {
 	CertTTL time.Duration
 	// AutoAck acknowledges every JobResult as it arrives.
 	AutoAck atomic.Bool
+	// Mute stops the controller's heartbeats (a hung controller).
+	Mute atomic.Bool
 	// HeartbeatSeconds and ProgressSeconds go into every welcome.
 	HeartbeatSeconds, ProgressSeconds int32
 	// MinProtocol refuses older agents with FAILED_PRECONDITION.
