@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -63,7 +64,11 @@ func (f *repoFlags) backend(ctx context.Context, create bool) (storage.Backend, 
 	opts.Create = create
 	be, err := all.Open(ctx, f.repo, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open storage %s: %w", all.Redact(f.repo), err)
+		err = fmt.Errorf("open storage %s: %w", all.Redact(f.repo), err)
+		if storage.IsNotExist(err) || errors.Is(err, fs.ErrNotExist) {
+			return nil, &ExitError{Code: ExitRepoNotFound, Err: err}
+		}
+		return nil, err
 	}
 	return be, nil
 }
