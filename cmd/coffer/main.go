@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cofferhq/coffer/agent/agentcmd"
 	"github.com/cofferhq/coffer/controller/server"
 	"github.com/cofferhq/coffer/internal/cli"
 )
@@ -31,6 +32,7 @@ func main() {
 	})
 	root.AddCommand(cli.RepoCommand())
 	root.AddCommand(server.Command(version))
+	root.AddCommand(agentcmd.Command())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := root.ExecuteContext(ctx)
 	stop()
