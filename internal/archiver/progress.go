@@ -25,12 +25,12 @@ type Progress struct {
 }
 
 type counters struct {
-	filesDone, dirsDone                atomic.Uint64
-	bytesDone, bytesRead, bytesStored  atomic.Uint64
-	filesNew, filesChanged, filesSame  atomic.Uint64
-	bytesAdded, blobsNew, errors       atomic.Uint64
-	scanFiles, scanBytes               atomic.Uint64
-	scanDone                           atomic.Bool
+	filesDone, dirsDone               atomic.Uint64
+	bytesDone, bytesRead, bytesStored atomic.Uint64
+	filesNew, filesChanged, filesSame atomic.Uint64
+	bytesAdded, blobsNew, errors      atomic.Uint64
+	scanFiles, scanBytes              atomic.Uint64
+	scanDone                          atomic.Bool
 }
 
 func (c *counters) snapshot(phase string, elapsed time.Duration) Progress {

@@ -8,14 +8,14 @@ import (
 
 // Exit codes. They follow restic where an equivalent exists.
 const (
-	ExitOK            = 0
-	ExitFailure       = 1  // any other failure
-	ExitUsage         = 2  // bad flags or arguments
-	ExitIncomplete    = 3  // backup saved, but some source entries could not be read
-	ExitRepoNotFound  = 10 // no repository at the location
-	ExitUnsupported   = 11 // repository format newer than this binary
-	ExitWrongKey      = 12 // no key slot opens with the given key
-	ExitCorruption    = 13 // verify or restore found damaged or missing data
+	ExitOK           = 0
+	ExitFailure      = 1  // any other failure
+	ExitUsage        = 2  // bad flags or arguments
+	ExitIncomplete   = 3  // backup saved, but some source entries could not be read
+	ExitRepoNotFound = 10 // no repository at the location
+	ExitUnsupported  = 11 // repository format newer than this binary
+	ExitWrongKey     = 12 // no key slot opens with the given key
+	ExitCorruption   = 13 // verify or restore found damaged or missing data
 )
 
 // ExitError carries an exit code with an error message.

@@ -239,4 +239,3 @@ func (r *Restorer) progress(phase string, start time.Time) Progress {
 	}
 	return p
 }
-

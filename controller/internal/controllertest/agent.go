@@ -54,6 +54,21 @@ func (c *Controller) Enroll(t testing.TB, name string) (string, *tls.Config) {
 	return resp.GetAgentId(), cfg
 }
 
+// EnrollWith tries to enroll with a given join token (first time it is
+// used, after it was used, after it expired) and returns the RPC error.
+func (c *Controller) EnrollWith(t testing.TB, token string) error {
+	t.Helper()
+	tok, err := pki.ParseJoinToken(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := pki.GenerateKey()
+	csr, _ := pki.CreateCSR(key, "x")
+	conn := c.dial(t, pki.EnrollTLSConfig(tok.CAPin, "127.0.0.1"))
+	_, err = cofferv1.NewEnrollmentServiceClient(conn).Enroll(context.Background(), &cofferv1.EnrollRequest{JoinToken: token, CsrPem: csr, Hostname: "x"})
+	return err
+}
+
 // Dial opens a gRPC connection to the controller with cfg.
 func (c *Controller) Dial(t testing.TB, cfg *tls.Config) *grpc.ClientConn { return c.dial(t, cfg) }
 

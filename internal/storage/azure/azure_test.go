@@ -53,3 +53,16 @@ func TestConformance(t *testing.T) {
 		Secrets:         []string{srv.AccountKey},
 	})
 }
+
+func BenchmarkUploadDownload(b *testing.B) {
+	storagetest.Bench(b, func(b *testing.B) storage.Backend {
+		return newBackend(b, benchConfig(b))
+	})
+}
+
+// benchConfig uses the driver's default block size and concurrency.
+func benchConfig(b *testing.B) azure.Config {
+	cfg := testConfig(b, "bench")
+	cfg.BlockSize, cfg.Concurrency, cfg.ListPageSize = 0, 0, 0
+	return cfg
+}

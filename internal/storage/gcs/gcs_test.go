@@ -49,3 +49,16 @@ func TestConformance(t *testing.T) {
 		LargeObjectSize: 6 << 20,
 	})
 }
+
+func BenchmarkUploadDownload(b *testing.B) {
+	storagetest.Bench(b, func(b *testing.B) storage.Backend {
+		return newBackend(b, benchConfig(b))
+	})
+}
+
+// benchConfig uses the driver's default chunk size.
+func benchConfig(b *testing.B) gcs.Config {
+	cfg := testConfig(b, "bench")
+	cfg.ChunkSize, cfg.ListPageSize = 0, 0
+	return cfg
+}

@@ -54,3 +54,17 @@ func TestConformance(t *testing.T) {
 		Secrets:         []string{srv.SecretKey},
 	})
 }
+
+func BenchmarkUploadDownload(b *testing.B) {
+	storagetest.Bench(b, func(b *testing.B) storage.Backend {
+		return newBackend(b, benchConfig(b))
+	})
+}
+
+// benchConfig uses the transfer manager's production part size and
+// concurrency, so the numbers match what a backup sees.
+func benchConfig(b *testing.B) s3.Config {
+	cfg := testConfig(b, "bench")
+	cfg.PartSize, cfg.MultipartThreshold, cfg.Concurrency = 0, 0, 0
+	return cfg
+}

@@ -50,3 +50,11 @@ func TestConformance(t *testing.T) {
 		LargeObjectSize: 6 << 20,
 	})
 }
+
+func BenchmarkUploadDownload(b *testing.B) {
+	storagetest.Bench(b, func(b *testing.B) storage.Backend {
+		return newBackend(b, benchConfig(b))
+	})
+}
+
+func benchConfig(b *testing.B) sftp.Config { return testConfig(b) }
