@@ -42,6 +42,9 @@ func backupProto(b catalog.Backup, job *catalog.Job) *cofferv1.Backup {
 	}
 	if job != nil {
 		out.Progress = protoconv.Progress(job.Progress)
+		if out.Error == "" && !job.State.Terminal() {
+			out.Error = job.Error // why the previous attempt ended, while retrying
+		}
 	}
 	return out
 }
@@ -78,6 +81,9 @@ func recoveryProto(r catalog.RecoveryJob, job *catalog.Job, now time.Time) *coff
 		return out
 	}
 	out.Attempt = int32(job.Attempt)
+	if out.Error == "" && !job.State.Terminal() {
+		out.Error = job.Error
+	}
 	out.ProgressDetail = protoconv.Progress(job.Progress)
 	out.Steps = protoconv.Steps(job.Progress.Steps)
 	if r.Status != catalog.RecoveryCompleted {

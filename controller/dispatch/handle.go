@@ -82,7 +82,12 @@ func (s *session) reject(ctx context.Context, r catalog.AttemptRef, err error) e
 	reason, msg := cofferv1.AbortReason_ABORT_REASON_UNSPECIFIED, ""
 	switch {
 	case errors.Is(err, catalog.ErrLeaseExpired):
-		reason, msg = cofferv1.AbortReason_ABORT_REASON_LEASE_EXPIRED, s.d.markLost(ctx, r.JobID, r.Attempt, r.Epoch, s.agentID, "its lease expired before the agent reported again")
+		reason = cofferv1.AbortReason_ABORT_REASON_LEASE_EXPIRED
+		var requeued bool
+		msg, requeued = s.d.markLost(ctx, r.JobID, r.Attempt, r.Epoch, s.agentID, "its lease expired before the agent reported again")
+		if requeued {
+			defer s.wake()
+		}
 	case errors.Is(err, catalog.ErrStaleEpoch):
 		reason, msg = cofferv1.AbortReason_ABORT_REASON_STALE_EPOCH, "this attempt is no longer current"
 		if job, gerr := s.d.store.GetJob(ctx, r.JobID); gerr == nil && job.State.Terminal() {
@@ -138,23 +143,21 @@ func (s *session) checkCancels(ctx context.Context) error {
 }
 
 // markLost ends an expired attempt as lost and returns the message saying
-// why; the job is retried while attempts remain.
-func (d *Dispatcher) markLost(ctx context.Context, jobID string, attempt int, epoch int64, agentID, why string) string {
+// why, and whether the job was queued again (attempts remain); the caller
+// wakes the agent's session after telling it to abort.
+func (d *Dispatcher) markLost(ctx context.Context, jobID string, attempt int, epoch int64, agentID, why string) (string, bool) {
 	now, err := d.store.Now(ctx)
 	if err != nil {
-		return "lease expired"
+		return "lease expired", false
 	}
 	msg := fmt.Sprintf("attempt %d on agent %s was lost: %s (lease ended before %s); the agent stopped, crashed or lost contact",
 		attempt, agentID, why, now.UTC().Format(time.RFC3339))
 	job, err := d.store.MarkAttemptLost(ctx, jobID, attempt, epoch, now, msg)
 	if err != nil {
-		return msg
+		return msg, false
 	}
 	d.log.Warn("attempt lost", "job", jobID, "attempt", attempt, "agent", agentID, "next", job.State)
 	d.record(ctx, "system:dispatcher", string(job.Kind)+".attempt_lost", string(job.Kind)+"/"+job.SubjectID,
 		map[string]any{"job": jobID, "attempt": attempt, "agent": agentID, "jobState": string(job.State)})
-	if job.State == catalog.JobQueued {
-		d.JobQueued(job.AgentID)
-	}
-	return msg
+	return msg, job.State == catalog.JobQueued
 }

@@ -148,7 +148,12 @@ func (s *session) loop(ctx context.Context) error {
 			lastHeard = time.Now()
 			err = s.handle(ctx, r.msg)
 		case <-s.wakeCh:
-			if err = s.checkCancels(ctx); err == nil {
+			// Aborts queued before the wake-up go first, so the agent
+			// learns why an attempt ended before it gets the retry.
+			if err = s.flush(); err == nil {
+				err = s.checkCancels(ctx)
+			}
+			if err == nil {
 				err = s.claim(ctx)
 			}
 		case <-s.outCh:

@@ -39,9 +39,12 @@ func (d *Dispatcher) SweepOnce(ctx context.Context) error {
 		return err
 	}
 	for _, a := range expired {
-		msg := d.markLost(ctx, a.JobID, a.Attempt, a.Epoch, a.AgentID, "no progress report renewed its lease")
+		msg, requeued := d.markLost(ctx, a.JobID, a.Attempt, a.Epoch, a.AgentID, "no progress report renewed its lease")
 		if s := d.session(a.AgentID); s != nil {
 			s.enqueue(abort(a.JobID, int32(a.Attempt), a.Epoch, cofferv1.AbortReason_ABORT_REASON_LEASE_EXPIRED, msg))
+		}
+		if requeued {
+			d.JobQueued(a.AgentID)
 		}
 	}
 	stalled, err := d.store.StalledAttempts(ctx, now, d.cfg.StallTimeout)
