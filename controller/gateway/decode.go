@@ -117,4 +117,3 @@ func keyAt(data []byte, off int) string {
 	}
 	return strings.Join(path, ".")
 }
-

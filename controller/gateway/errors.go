@@ -69,4 +69,3 @@ func fieldOfGatewayError(msg string) string {
 // fieldInMessage finds the field in the gateway's own decode messages
 // ("parsing field \"limit\": ...", "invalid value for string field type").
 var fieldInMessage = regexp.MustCompile(`(?:parsing field "|for \w+ field |unknown field ")([A-Za-z_][A-Za-z0-9_.]*)`)
-

@@ -111,4 +111,3 @@ func PrintStartup(w io.Writer, s *Server) {
 		}
 	}
 }
-
