@@ -12,13 +12,6 @@ import (
 	"github.com/cofferhq/coffer/internal/storage"
 )
 
-// Tags every snapshot made through the controller carries, so the catalog
-// can be rebuilt from the repository alone.
-const (
-	TagBackupID = "coffer.backup="
-	TagSourceID = "coffer.source="
-)
-
 func (r *Runner) backup(j *job, spec *cofferv1.BackupSpec, log *slog.Logger) (*cofferv1.BackupResult, error) {
 	ctx := j.ctx
 	src, err := r.source(spec.GetSource())
@@ -75,18 +68,15 @@ func (r *Runner) parent(j *job, rp *repo.Repository, spec *cofferv1.BackupSpec, 
 	return &id, sn, nil
 }
 
+// backupTags turns the assignment's tags (the controller sets backup,
+// source and type, so the catalog can be rebuilt from the repository) into
+// the snapshot's sorted "key=value" tags.
 func backupTags(spec *cofferv1.BackupSpec) []string {
-	tags := make([]string, 0, len(spec.GetTags())+2)
+	tags := make([]string, 0, len(spec.GetTags()))
 	for k, v := range spec.GetTags() {
 		tags = append(tags, k+"="+v)
 	}
 	sort.Strings(tags)
-	if id := spec.GetBackupId(); id != "" {
-		tags = append(tags, TagBackupID+id)
-	}
-	if id := spec.GetSource().GetId(); id != "" {
-		tags = append(tags, TagSourceID+id)
-	}
 	return tags
 }
 

@@ -4,14 +4,17 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/cofferhq/coffer/agent/internal/agenttest"
 	"github.com/cofferhq/coffer/agent/runner"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
+	"github.com/cofferhq/coffer/internal/repo"
 	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/faulty"
+	"github.com/cofferhq/coffer/internal/storage/local"
 	"github.com/cofferhq/coffer/internal/treetest"
 )
 
@@ -21,7 +24,9 @@ func TestBackupThenRestoreRoundTrip(t *testing.T) {
 	src := treetest.Generate(t, t.TempDir(), treetest.Spec{SmallFiles: 40, BigFiles: 2, BigSize: 3 << 20, Depth: 4, Seed: 1})
 	os.WriteFile(filepath.Join(src, "junk.skip"), []byte("excluded"), 0o644)
 
-	h.r.Assign(backupAssignment("job-b", 1, filesSpec(t, src), h.repo.Spec()))
+	ba := backupAssignment("job-b", 1, filesSpec(t, src), h.repo.Spec())
+	ba.GetBackup().Tags = map[string]string{"backup": "b-1", "type": "full"}
+	h.r.Assign(ba)
 	h.expect(5*time.Second, "accepted", agenttest.IsAccepted("job-b"))
 	res := h.result("job-b", 60*time.Second)
 	if res.GetOutcome() != cofferv1.JobOutcome_JOB_OUTCOME_SUCCEEDED {
@@ -36,6 +41,10 @@ func TestBackupThenRestoreRoundTrip(t *testing.T) {
 	}
 	if res.GetProgress().GetBytesDone() != b.GetSizeBytes() {
 		t.Fatalf("final progress %d bytes, result %d", res.GetProgress().GetBytesDone(), b.GetSizeBytes())
+	}
+	sn := loadSnapshot(t, h.repo, b.GetSnapshotId())
+	if sn.Source != "docs" || sn.Kind != "files" || !slices.Equal(sn.Tags, []string{"backup=b-1", "type=full"}) || sn.Hostname != "test-host" {
+		t.Fatalf("snapshot source %q kind %q tags %v host %q", sn.Source, sn.Kind, sn.Tags, sn.Hostname)
 	}
 
 	target := filepath.Join(t.TempDir(), "restore")
@@ -287,6 +296,32 @@ func TestUnsupportedSourceType(t *testing.T) {
 	if res.GetError().GetCode() != runner.CodeUnsupported || !contains(res.GetError().GetMessage(), "postgres") {
 		t.Fatalf("postgres on a files-only agent: %v", res.GetError())
 	}
+}
+
+// loadSnapshot reads a snapshot straight from the repository.
+func loadSnapshot(t *testing.T, r *agenttest.Repo, id string) *repo.Snapshot {
+	t.Helper()
+	be, err := local.New(r.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek, err := runner.KeyFileKEK(r.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := repo.Open(context.Background(), be, kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := repo.ParseID(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := rp.LoadSnapshot(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sn
 }
 
 func contains(s, sub string) bool {

@@ -43,6 +43,11 @@ func (c *Controller) Connect(stream cofferv1.AgentChannelService_ConnectServer) 
 	if hello == nil {
 		return status.Error(codes.InvalidArgument, "first message must be a hello")
 	}
+	c.Hellos.Add(1)
+	if c.Hang.Load() {
+		<-stream.Context().Done()
+		return stream.Context().Err()
+	}
 	if hello.GetProtocolVersion() < c.MinProtocol {
 		return status.Errorf(codes.FailedPrecondition, "agent protocol %d is older than the minimum %d: upgrade the agent", hello.GetProtocolVersion(), c.MinProtocol)
 	}

@@ -35,6 +35,10 @@ type Controller struct {
 	AutoAck atomic.Bool
 	// Mute stops the controller's heartbeats (a hung controller).
 	Mute atomic.Bool
+	// Hang reads hellos but never answers them.
+	Hang atomic.Bool
+	// Hellos counts hellos received.
+	Hellos atomic.Int32
 	// HeartbeatSeconds and ProgressSeconds go into every welcome.
 	HeartbeatSeconds, ProgressSeconds int32
 	// MinProtocol refuses older agents with FAILED_PRECONDITION.
