@@ -32,6 +32,7 @@ func main() {
 	})
 	root.AddCommand(cli.RepoCommand())
 	root.AddCommand(server.Command(version))
+	root.AddCommand(devCommand())
 	root.AddCommand(agentcmd.Command())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := root.ExecuteContext(ctx)
