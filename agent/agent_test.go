@@ -73,6 +73,18 @@ func TestUsedJoinTokenIsReportedClearly(t *testing.T) {
 	}
 }
 
+func TestSecondAgentOnOneDataDirIsRefused(t *testing.T) {
+	t.Parallel()
+	c := agenttest.Start(t)
+	cfg := testConfig(t, c, t.TempDir())
+	start(t, cfg)
+	c.NextConn(t, 10*time.Second)
+	err := start(t, cfg).exit(t, 5*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "another agent is running") {
+		t.Fatalf("second agent on the same data dir: %v", err)
+	}
+}
+
 func TestNotEnrolledWithoutTokenFails(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)

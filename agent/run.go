@@ -30,6 +30,11 @@ func Run(ctx context.Context, c Config) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	unlock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	id, err := loadOrEnroll(ctx, cfg, log)
 	if err != nil {
 		if ctx.Err() != nil {
