@@ -157,7 +157,7 @@ func TestOpenAzure(t *testing.T) {
 }
 
 // accountSAS signs an account SAS for the test's Azurite.
-func accountSAS(t *testing.T, srv *testserver.AzureServer) string {
+func accountSAS(t testing.TB, srv *testserver.AzureServer) string {
 	cred, err := azblob.NewSharedKeyCredential(srv.AccountName, srv.AccountKey)
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,11 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	defer cancel()
 	w := b.bucket.Object(b.key(name)).NewWriter(ctx)
 	w.ChunkSize = b.cfg.ChunkSize
+	if size >= 0 && size <= int64(b.cfg.ChunkSize) {
+		// One request without the client's copy into a chunk buffer; a
+		// failure is retried whole by the retry wrapper.
+		w.ChunkSize = 0
+	}
 	w.ChunkRetryDeadline = b.cfg.ChunkRetryDeadline
 	w.StorageClass = b.cfg.StorageClass
 	if _, err := io.Copy(w, &sizeReader{r: r, name: name, want: size}); err != nil {
