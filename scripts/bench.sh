@@ -76,6 +76,9 @@ rss_for() {
 rss_small=$(rss_for "$SMALL")
 rss_large=$(rss_for "$LARGE")
 
+echo "== component benchmarks (chunker vs restic's, chunk ID, zstd levels, SaveBlob)"
+go test -run '^$' -bench . -benchtime 20x ./internal/chunker ./internal/repo 2>&1 | grep -E '^Benchmark' | tee "$W/components.txt"
+
 echo "== pipeline limit of this machine"
 go run ./scripts/pipelinelimit -dir "$W" | tee "$W/limit.txt"
 limit=$(awk '/^pipeline limit/ {print $3}' "$W/limit.txt")

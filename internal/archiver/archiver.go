@@ -14,6 +14,7 @@ import (
 type Repository interface {
 	ChunkID(data []byte) repo.ID
 	NewChunker(rd io.Reader) *chunker.Chunker
+	ChunkerParams() chunker.Params
 	SaveBlob(ctx context.Context, t repo.BlobType, id repo.ID, data []byte) (repo.SaveResult, error)
 	SaveTree(ctx context.Context, t *repo.Tree) (repo.ID, error)
 	LoadTree(ctx context.Context, id repo.ID) (*repo.Tree, error)
@@ -26,8 +27,6 @@ type Repository interface {
 type Options struct {
 	// Workers hash, compress and encrypt chunks; default: number of CPUs.
 	Workers int
-	// MaxChunkSize must be at least the repository chunker's maximum.
-	MaxChunkSize int
 	// Excludes are glob patterns. A pattern with a slash matches the whole
 	// absolute path; one without matches the base name. "**" spans directories.
 	Excludes []string
@@ -51,9 +50,6 @@ type Options struct {
 func (o *Options) setDefaults() {
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
-	}
-	if o.MaxChunkSize <= 0 {
-		o.MaxChunkSize = 8 << 20
 	}
 	if o.OnError == nil {
 		o.OnError = func(_ string, err error) error { return err }

@@ -46,7 +46,7 @@ func (a *Archiver) saveFile(ctx context.Context, path string, n *repo.Node, fi f
 			return nil, context.Cause(ctx)
 		}
 		if buf == nil {
-			buf = make([]byte, a.opts.MaxChunkSize)
+			buf = make([]byte, a.repo.ChunkerParams().Max)
 		}
 		data, err := ch.Next(buf)
 		if errors.Is(err, io.EOF) {

@@ -19,6 +19,7 @@ type backupFlags struct {
 	host     string
 	parent   string
 	full     bool
+	compress string
 }
 
 func backupCommand(f *repoFlags) *cobra.Command {
@@ -42,6 +43,7 @@ unless --parent names one or --full asks to read everything.`,
 	fl.StringVar(&bf.host, "host", "", "hostname to record (default: this host)")
 	fl.StringVar(&bf.parent, "parent", "", "parent snapshot for change detection")
 	fl.BoolVar(&bf.full, "full", false, "read every file, ignoring the parent snapshot")
+	fl.StringVar(&bf.compress, "compression", "auto", "zstd effort for new data: auto, fastest, default, max or off")
 	return cmd
 }
 
@@ -53,11 +55,16 @@ func runBackup(cmd *cobra.Command, f *repoFlags, bf *backupFlags, args []string)
 			return usageErr(fmt.Errorf("backup path: %w", err))
 		}
 	}
+	compression, err := repo.ParseCompression(bf.compress)
+	if err != nil {
+		return usageErr(err)
+	}
 	r, err := f.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer r.Backend().Close()
+	r.SetOptions(repo.Options{Compression: compression})
 
 	host := bf.host
 	if host == "" {

@@ -20,32 +20,91 @@ const (
 // known raw length (index, snapshot), so hostile bytes cannot exhaust memory.
 const maxObjectSize = 1 << 30
 
+// Compression selects how hard data blobs are compressed. It only affects
+// writing: every level produces ordinary zstd frames.
+type Compression int
+
+const (
+	// CompressionAuto is the default: see defaultCompression.
+	CompressionAuto Compression = iota
+	// CompressionFastest favours speed (zstd "fastest").
+	CompressionFastest
+	// CompressionDefault is zstd's default level, restic's "auto".
+	CompressionDefault
+	// CompressionMax favours size (zstd "better compression").
+	CompressionMax
+	// CompressionOff stores data blobs uncompressed.
+	CompressionOff
+)
+
+// ParseCompression parses auto, fastest, default, max or off.
+func ParseCompression(s string) (Compression, error) {
+	for c, name := range compressionNames {
+		if s == name {
+			return Compression(c), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown compression %q: want auto, fastest, default, max or off", s)
+}
+
+var compressionNames = []string{"auto", "fastest", "default", "max", "off"}
+
+func (c Compression) String() string {
+	if int(c) < len(compressionNames) {
+		return compressionNames[c]
+	}
+	return fmt.Sprintf("compression(%d)", int(c))
+}
+
+// defaultCompression is what auto means; chosen by `make bench` (see
+// docs/FORMAT.md): zstd's default level matches restic's repository size at
+// a cost in speed that the rest of the pipeline absorbs.
+const defaultCompression = CompressionDefault
+
 // Encoders and decoders are expensive to create and safe for concurrent
 // EncodeAll/DecodeAll, so the package shares one of each.
 var (
 	zstdOnce sync.Once
-	zstdEnc  *zstd.Encoder
+	zstdEnc  *zstd.Encoder // indexes, snapshots and CompressionAuto blobs
 	zstdDec  *zstd.Decoder // blobs: output capped by cap(dst), the known raw length
 	zstdObj  *zstd.Decoder // index and snapshots: grows up to maxObjectSize
+
+	levelOnce [3]sync.Once
+	levelEnc  [3]*zstd.Encoder // fastest, default, max
 )
 
-// zstdLevel was picked by BenchmarkCompress: SpeedFastest compresses about
-// twice as fast as SpeedDefault for a few percent larger output, and the
-// pipeline is CPU-bound on compression.
-const zstdLevel = zstd.SpeedFastest
+func newEncoder(level zstd.EncoderLevel) *zstd.Encoder {
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(level),
+		zstd.WithEncoderCRC(false), // AES-GCM already authenticates
+		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithLowerEncoderMem(true),
+	)
+	if err != nil {
+		panic(fmt.Sprintf("zstd encoder: %v", err))
+	}
+	return enc
+}
+
+// encoderFor returns the shared encoder of a compression level, or nil for off.
+func encoderFor(c Compression) *zstd.Encoder {
+	if c == CompressionAuto {
+		c = defaultCompression
+	}
+	i := int(c) - int(CompressionFastest)
+	if i < 0 || i >= len(levelEnc) {
+		return nil
+	}
+	levelOnce[i].Do(func() {
+		levelEnc[i] = newEncoder([]zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault, zstd.SpeedBetterCompression}[i])
+	})
+	return levelEnc[i]
+}
 
 func initZstd() {
 	zstdOnce.Do(func() {
 		var err error
-		zstdEnc, err = zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(zstdLevel),
-			zstd.WithEncoderCRC(false), // AES-GCM already authenticates
-			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-			zstd.WithLowerEncoderMem(true),
-		)
-		if err != nil {
-			panic(fmt.Sprintf("zstd encoder: %v", err))
-		}
+		zstdEnc = encoderFor(CompressionAuto)
 		zstdDec, err = zstd.NewReader(nil,
 			zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
 			zstd.WithDecodeAllCapLimit(true),
@@ -68,9 +127,18 @@ func initZstd() {
 // the zstd frame, or flagRaw and data when compression does not shrink it.
 func compressBlob(dst, data []byte) []byte {
 	initZstd()
+	return compressWith(zstdEnc, dst, data)
+}
+
+// compressWith is compressBlob with a chosen encoder; nil stores raw.
+func compressWith(enc *zstd.Encoder, dst, data []byte) []byte {
 	start := len(dst)
+	if enc == nil {
+		dst = append(dst, flagRaw)
+		return append(dst, data...)
+	}
 	dst = append(dst, flagZstd)
-	dst = zstdEnc.EncodeAll(data, dst)
+	dst = enc.EncodeAll(data, dst)
 	if len(dst)-start-1 < len(data) {
 		return dst
 	}

@@ -29,6 +29,9 @@ type Options struct {
 	PackSize int
 	// Uploaders is the number of concurrent pack uploads (default 3).
 	Uploaders int
+	// Compression of data blobs; trees, indexes and snapshots always use
+	// the default.
+	Compression Compression
 	// Clock replaces time.Now (tests).
 	Clock func() time.Time
 }

@@ -40,7 +40,12 @@ func (r *Repository) SaveBlob(ctx context.Context, t BlobType, id ID, data []byt
 		return SaveResult{Known: err == nil}, err
 	}
 	sp := scratchPool.Get().(*[]byte)
-	plain := compressBlob((*sp)[:0], data)
+	var plain []byte
+	if t == DataBlob {
+		plain = compressWith(encoderFor(r.opts.Compression), (*sp)[:0], data)
+	} else {
+		plain = compressBlob((*sp)[:0], data)
+	}
 	n := sealedBlobLen(len(plain))
 	op, off, err := r.packer.reserve(ctx, k, n, len(data))
 	if err != nil {

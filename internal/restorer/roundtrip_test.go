@@ -44,7 +44,7 @@ func newRepo(t *testing.T) (*repo.Repository, storage.Backend) {
 
 func backup(t *testing.T, r *repo.Repository, parent *archiver.Result, paths ...string) *archiver.Result {
 	t.Helper()
-	a, err := archiver.New(r, archiver.Options{MaxChunkSize: maxChunk, Hostname: "test"})
+	a, err := archiver.New(r, archiver.Options{Hostname: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
