@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,7 @@ func CheckServerCrash(t *testing.T, srv Restartable, newBackend func(t *testing.
 		be := retry.New(newBackend(t), retry.Options{
 			MaxAttempts:  10,
 			InitialDelay: 10 * time.Millisecond,
+			Logger:       slog.New(slog.DiscardHandler),
 			// Bring the server back while the wrapper backs off, so the next
 			// attempt finds it up.
 			Sleep: func(ctx context.Context, d time.Duration) error {
@@ -98,7 +100,10 @@ func CheckServerCrash(t *testing.T, srv Restartable, newBackend func(t *testing.
 			t.Fatal("Save cut off by the faulty wrapper succeeded")
 		}
 		wantAbsent(t, inner, "cut/obj")
-		retried := retry.New(cut, retry.Options{Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }})
+		retried := retry.New(cut, retry.Options{
+			Logger: slog.New(slog.DiscardHandler),
+			Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+		})
 		if err := retried.Save(t.Context(), "cut/obj", bytes.NewReader(data), int64(len(data))); err != nil {
 			t.Fatalf("Save retried after a cut: %v", err)
 		}
