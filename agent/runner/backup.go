@@ -94,11 +94,10 @@ func backupResult(out *BackupOutput, parentID *repo.ID) (*cofferv1.BackupResult,
 	if parentID != nil {
 		meta["parentSnapshotId"] = parentID.String()
 	}
-	res := &cofferv1.BackupResult{SnapshotId: out.SnapshotID.String()}
+	res := &cofferv1.BackupResult{SnapshotId: out.SnapshotID.String(), EntryCount: out.Entries}
 	if s := sn.Summary; s != nil {
 		res.SizeBytes = int64(s.BytesTotal)
 		res.StoredBytes = int64(s.BytesStored)
-		res.EntryCount = int64(s.FilesNew + s.FilesChanged + s.FilesUnchanged + s.DirsTotal)
 		meta["summary"] = map[string]any{
 			"filesNew": s.FilesNew, "filesChanged": s.FilesChanged, "filesUnchanged": s.FilesUnchanged,
 			"dirs": s.DirsTotal, "bytesRead": s.BytesRead, "bytesTotal": s.BytesTotal,

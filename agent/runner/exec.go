@@ -24,6 +24,10 @@ func (r *Runner) run(j *job, log *slog.Logger) {
 	<-reporting
 	j.cancel(nil)
 
+	if _, ok := j.assign.GetSpec().(*cofferv1.JobAssignment_Restore); ok && res.Detail == nil {
+		// Steps say where a failed or cancelled restore stopped.
+		res.Detail = &cofferv1.JobResult_Restore{Restore: &cofferv1.RestoreResult{Steps: j.stepsProto()}}
+	}
 	res.StartedAt = timestamppb.New(j.started)
 	res.FinishedAt = timestamppb.New(r.opts.Now())
 	res.Progress = j.progressProto()
@@ -41,23 +45,21 @@ func (r *Runner) run(j *job, log *slog.Logger) {
 	case errors.Is(cause, errCancelled):
 		res.Outcome = cofferv1.JobOutcome_JOB_OUTCOME_CANCELLED
 		res.Error = &cofferv1.JobError{Code: "cancelled", Message: "cancelled: " + err.Error()}
-		res.Detail = nil
 		log.Info("job attempt cancelled")
 	case errors.Is(cause, errShutdown):
 		res.Outcome = cofferv1.JobOutcome_JOB_OUTCOME_FAILED
 		res.Error = &cofferv1.JobError{Code: CodeAgentShutdown, Message: "agent stopped while the job ran: " + err.Error(), Retryable: true}
-		res.Detail = nil
 		log.Warn("job attempt interrupted by shutdown")
 	default:
 		res.Outcome = cofferv1.JobOutcome_JOB_OUTCOME_FAILED
 		res.Error = toJobError(err)
-		res.Detail = nil
 		log.Warn("job attempt failed", slog.String("code", res.Error.GetCode()), slog.Any("error", err))
 	}
 	r.record(j.key, res)
 }
 
-// execute runs the attempt's kind and fills res's detail on success.
+// execute runs the attempt's kind and fills res's detail on success; a
+// failed backup never carries a backup detail (no snapshot ID).
 func (r *Runner) execute(j *job, res *cofferv1.JobResult, log *slog.Logger) error {
 	switch spec := j.assign.GetSpec().(type) {
 	case *cofferv1.JobAssignment_Backup:

@@ -33,7 +33,7 @@ func TestBackupThenRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("backup outcome %s: %v", res.GetOutcome(), res.GetError())
 	}
 	b := res.GetBackup()
-	if len(b.GetSnapshotId()) != 64 || b.GetSizeBytes() < 6<<20 || b.GetEntryCount() == 0 {
+	if len(b.GetSnapshotId()) != 64 || b.GetSizeBytes() < 6<<20 || b.GetEntryCount() != res.GetProgress().GetEntriesDone() {
 		t.Fatalf("backup result %v", b)
 	}
 	if got := b.GetMetadata().GetFields()["tool"].GetStringValue(); got != "coffer-files" {
@@ -68,6 +68,9 @@ func TestBackupThenRestoreRoundTrip(t *testing.T) {
 	r2 := h.result("job-r2", 30*time.Second)
 	if r2.GetOutcome() != cofferv1.JobOutcome_JOB_OUTCOME_FAILED || r2.GetError().GetCode() != runner.CodeTargetExists || r2.GetError().GetRetryable() {
 		t.Fatalf("restore over existing files: %s %v", r2.GetOutcome(), r2.GetError())
+	}
+	if st := r2.GetRestore().GetSteps(); len(st) != 2 || st[0].GetStatus() != "completed" || st[1].GetStatus() != "failed" {
+		t.Fatalf("failed restore steps %v, want the restore step failed", st)
 	}
 	// ...unless asked to.
 	h.r.Assign(restoreAssignment("job-r3", b.GetSnapshotId(), target, true, h.repo.Spec()))

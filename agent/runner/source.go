@@ -55,6 +55,9 @@ type BackupJob struct {
 type BackupOutput struct {
 	SnapshotID repo.ID
 	Snapshot   *repo.Snapshot
+	// Entries is how many entries (files, links, tables...) the snapshot
+	// holds; reported as BackupResult.entry_count.
+	Entries int64
 	// Metadata is recorded as Backup.metadata (tool versions, positions).
 	Metadata map[string]any
 }

@@ -59,8 +59,7 @@ func (s *Session) stream(ctx context.Context, h Handler) (welcomed bool, err err
 	if hb <= 0 {
 		hb = s.opts.Heartbeat
 	}
-	s.log.Info("connected to controller", slog.String("agent_id", welcome.GetAgentId()),
-		slog.String("controller_version", welcome.GetControllerVersion()),
+	s.log.Info("connected to controller", slog.String("controller_version", welcome.GetControllerVersion()),
 		slog.Int("running_jobs", len(hello.GetRunningJobs())), slog.Duration("heartbeat", hb))
 	if s.opts.OnWelcome != nil {
 		s.opts.OnWelcome(welcome)

@@ -27,12 +27,16 @@ func (s *Source) Backup(ctx context.Context, job *runner.BackupJob) (*runner.Bac
 	if u, err := user.Current(); err == nil {
 		username = u.Username
 	}
+	var last archiver.Progress // the archiver reports a final "done" before Backup returns
 	arch, err := archiver.New(job.Repo, archiver.Options{
 		Excludes: s.cfg.Exclude,
 		Warn: func(path string, err error) {
 			job.Log.Warn("file changed while reading", slog.String("path", path), slog.Any("error", err))
 		},
-		Progress: func(p archiver.Progress) { job.Progress(backupProgress(p)) },
+		Progress: func(p archiver.Progress) {
+			last = p
+			job.Progress(backupProgress(p))
+		},
 		Now:      job.Now,
 		Hostname: job.Hostname,
 		Username: username,
@@ -53,6 +57,7 @@ func (s *Source) Backup(ctx context.Context, job *runner.BackupJob) (*runner.Bac
 	return &runner.BackupOutput{
 		SnapshotID: res.ID,
 		Snapshot:   res.Snapshot,
+		Entries:    int64(last.FilesDone),
 		Metadata: map[string]any{
 			"tool":    "coffer-files",
 			"paths":   anySlice(s.cfg.Paths),
@@ -61,11 +66,13 @@ func (s *Source) Backup(ctx context.Context, job *runner.BackupJob) (*runner.Bac
 	}, nil
 }
 
+// backupProgress maps archiver figures; entries are non-directory entries,
+// which is what the archiver's scan counts.
 func backupProgress(p archiver.Progress) runner.Progress {
 	out := runner.Progress{
 		Phase:        cofferv1.JobPhase_JOB_PHASE_TRANSFERRING,
 		BytesDone:    int64(p.BytesDone),
-		EntriesDone:  int64(p.FilesDone + p.DirsDone),
+		EntriesDone:  int64(p.FilesDone),
 		BytesWritten: int64(p.BytesStored),
 		Rate:         p.Rate,
 		ETA:          -1,
@@ -74,7 +81,7 @@ func backupProgress(p archiver.Progress) runner.Progress {
 		out.Phase = cofferv1.JobPhase_JOB_PHASE_FINALIZING
 	}
 	if p.ScanDone {
-		out.BytesTotal = int64(p.BytesTotal)
+		out.BytesTotal, out.EntriesTotal = int64(p.BytesTotal), int64(p.FilesTotal)
 		if p.ETA > 0 || p.BytesDone >= p.BytesTotal {
 			out.ETA = p.ETA
 		}
