@@ -38,20 +38,18 @@ fi
 
 apt_missing=()
 [ -x /usr/sbin/sshd ] || apt_missing+=(openssh-server)
-[ -x /usr/lib/openssh/sftp-server ] || apt_missing+=(openssh-sftp-server)
-command -v ssh-keygen >/dev/null || apt_missing+=(openssh-client)
 command -v rclone >/dev/null || apt_missing+=(rclone)
 if [ "${#apt_missing[@]}" -gt 0 ]; then
 	echo "storage-servers: installing ${apt_missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	# The servers are started by tests on demand; keep the package from starting sshd.
-	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d.coffer
+	# Tests start sshd themselves on a free port; keep the package's
+	# maintainer scripts from starting a system-wide one.
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		cp /usr/sbin/policy-rc.d.coffer /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod +x /usr/sbin/policy-rc.d
 		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 	fi
-	rm -f /usr/sbin/policy-rc.d.coffer
+	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${apt_missing[@]}"
 fi
 echo "storage-servers: ok"
