@@ -54,17 +54,6 @@ func findBinary(name string, extraDirs ...string) (string, error) {
 	return "", fmt.Errorf("%s not found in PATH or %s: %s", name, filepath.Join(build.Default.GOPATH, "bin"), installHint)
 }
 
-// requireBinary returns the binary's path or ends the test: a failure,
-// or a skip when COFFER_ALLOW_SKIP=1.
-func requireBinary(t testing.TB, name string, extraDirs ...string) string {
-	t.Helper()
-	p, err := findBinary(name, extraDirs...)
-	if err != nil {
-		fail(t, err)
-	}
-	return p
-}
-
 func fail(t testing.TB, err error) {
 	t.Helper()
 	if os.Getenv("COFFER_ALLOW_SKIP") == "1" {
