@@ -14,6 +14,7 @@ import (
 	"github.com/cofferhq/coffer/agent/agentcmd"
 	"github.com/cofferhq/coffer/controller/server"
 	"github.com/cofferhq/coffer/internal/cli"
+	"github.com/cofferhq/coffer/internal/client"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,7 +34,13 @@ func main() {
 	root.AddCommand(cli.RepoCommand())
 	root.AddCommand(server.Command(version))
 	root.AddCommand(devCommand())
-	root.AddCommand(agentcmd.Command())
+	root.AddCommand(client.BackupCommand())
+	root.AddCommand(client.RestoreCommand())
+	root.AddCommand(client.RecoveryCommand())
+	root.AddCommand(client.ScheduleCommand())
+	root.AddCommand(client.SourceCommand())
+	root.AddCommand(client.TokenCommand())
+	root.AddCommand(agentcmd.Command(client.AgentCommands()...))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := root.ExecuteContext(ctx)
 	stop()
