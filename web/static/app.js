@@ -94,13 +94,13 @@ async function refresh() {
       (b) => [b.sourceName], (b) => [b.type], (b) => [b.status, b.status],
       (b) => [when(b.startedAt)], (b) => [b.durationSeconds ? b.durationSeconds.toFixed(1) + " s" : ""],
       (b) => [bytes(b.sizeBytes)], (b) => [bytes(b.storedBytes)],
-      (b) => [b.error || (b.progress ? (b.progress.phase || "") + " " + (b.progress.percent ?? "") + "%" : "")],
+      (b) => [b.error || (b.progress ? (b.progress.phase || "") + " " + Math.round(b.progress.percent || 0) + "%" : "")],
     ]);
     fill("#agents", agents.agents || [], [
-      (a) => [a.name], (a) => [a.state || a.status, a.state || a.status], (a) => [a.version], (a) => [when(a.lastSeenAt)],
+      (a) => [a.name], (a) => [a.status, a.status], (a) => [a.version], (a) => [when(a.lastSeen)],
     ]);
     fill("#schedules", schedules.schedules || [], [
-      (s) => [s.name], (s) => [s.cronExpression || s.cron], (s) => [s.timezone], (s) => [s.enabled ? "yes" : "no"], (s) => [when(s.nextRun)],
+      (s) => [s.name], (s) => [s.cronExpression], (s) => [s.timezone], (s) => [s.enabled ? "yes" : "no"], (s) => [when(s.nextRun)],
     ]);
     fill("#sources", sources.sources || [], [(s) => [s.name], (s) => [s.type], (s) => [s.agentId]]);
     $("#status").textContent = "updated " + new Date().toLocaleTimeString();
