@@ -66,7 +66,7 @@ func (r *Runner) Cancel(c *cofferv1.CancelJob) {
 		if matches(k, want, false) {
 			r.mu.Unlock()
 			r.log.Info("cancelling job attempt", slog.String("job", k.jobID), slog.String("reason", c.GetReason()))
-			j.stop(errCancelled)
+			j.cancelWith(c.GetReason())
 			return
 		}
 	}

@@ -44,8 +44,8 @@ func (r *Runner) run(j *job, log *slog.Logger) {
 		log.Info("job attempt succeeded")
 	case errors.Is(cause, errCancelled):
 		res.Outcome = cofferv1.JobOutcome_JOB_OUTCOME_CANCELLED
-		res.Error = &cofferv1.JobError{Code: "cancelled", Message: "cancelled: " + err.Error()}
-		log.Info("job attempt cancelled")
+		res.Error = &cofferv1.JobError{Code: "cancelled", Message: j.cancelReason()}
+		log.Info("job attempt cancelled", slog.Any("error", err))
 	case errors.Is(cause, errShutdown):
 		res.Outcome = cofferv1.JobOutcome_JOB_OUTCOME_FAILED
 		res.Error = &cofferv1.JobError{Code: CodeAgentShutdown, Message: "agent stopped while the job ran: " + err.Error(), Retryable: true}

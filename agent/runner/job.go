@@ -22,6 +22,7 @@ type job struct {
 	progress Progress
 	steps    []*cofferv1.RecoveryStep
 	seq      int64
+	reason   string // why the controller cancelled, for the result
 }
 
 func newJob(base context.Context, k key, a *cofferv1.JobAssignment, now time.Time) *job {
@@ -34,6 +35,25 @@ func newJob(base context.Context, k key, a *cofferv1.JobAssignment, now time.Tim
 
 // stop ends the attempt with cause; the first cause wins.
 func (j *job) stop(cause error) { j.cancel(cause) }
+
+// cancelWith stops the attempt on the controller's request.
+func (j *job) cancelWith(reason string) {
+	j.mu.Lock()
+	if j.reason == "" {
+		j.reason = reason
+	}
+	j.mu.Unlock()
+	j.cancel(errCancelled)
+}
+
+func (j *job) cancelReason() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.reason == "" {
+		return "cancelled on the controller's request"
+	}
+	return "cancelled: " + j.reason
+}
 
 func (j *job) setProgress(p Progress) {
 	j.mu.Lock()

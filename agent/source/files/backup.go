@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"time"
 
 	"github.com/cofferhq/coffer/agent/runner"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
@@ -66,24 +67,32 @@ func (s *Source) Backup(ctx context.Context, job *runner.BackupJob) (*runner.Bac
 	}, nil
 }
 
-// backupProgress maps archiver figures; entries are non-directory entries,
-// which is what the archiver's scan counts.
+// backupProgress maps archiver figures. The archiver counts a file's bytes
+// as done only when the whole file is, so a large file would sit at 0%;
+// bytes read so far are the better measure while reading. Entries are
+// non-directory entries, which is what the archiver's scan counts.
 func backupProgress(p archiver.Progress) runner.Progress {
+	done := max(p.BytesDone, p.BytesRead)
 	out := runner.Progress{
 		Phase:        cofferv1.JobPhase_JOB_PHASE_TRANSFERRING,
-		BytesDone:    int64(p.BytesDone),
+		BytesDone:    int64(done),
 		EntriesDone:  int64(p.FilesDone),
 		BytesWritten: int64(p.BytesStored),
-		Rate:         p.Rate,
 		ETA:          -1,
+	}
+	if secs := p.Elapsed.Seconds(); secs > 0 {
+		out.Rate = float64(done) / secs
 	}
 	if p.Phase == "flush" || p.Phase == "done" {
 		out.Phase = cofferv1.JobPhase_JOB_PHASE_FINALIZING
 	}
 	if p.ScanDone {
 		out.BytesTotal, out.EntriesTotal = int64(p.BytesTotal), int64(p.FilesTotal)
-		if p.ETA > 0 || p.BytesDone >= p.BytesTotal {
-			out.ETA = p.ETA
+		switch {
+		case done >= p.BytesTotal:
+			out.ETA = 0
+		case out.Rate > 0:
+			out.ETA = time.Duration(float64(p.BytesTotal-done) / out.Rate * float64(time.Second))
 		}
 	}
 	return out
