@@ -20,15 +20,13 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 		return fmt.Errorf("save: %w", err)
 	}
 	// Cancelling the writer's context is how the client aborts an upload.
+	// ChunkSize must stay above zero: a chunked upload is finalized only by
+	// the request Close sends, which a cancelled context stops, whereas a
+	// single streamed request could complete with the bytes sent so far.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := b.bucket.Object(b.key(name)).NewWriter(ctx)
 	w.ChunkSize = b.cfg.ChunkSize
-	if size >= 0 && size <= int64(b.cfg.ChunkSize) {
-		// One request without the client's copy into a chunk buffer; a
-		// failure is retried whole by the retry wrapper.
-		w.ChunkSize = 0
-	}
 	w.ChunkRetryDeadline = b.cfg.ChunkRetryDeadline
 	w.StorageClass = b.cfg.StorageClass
 	if _, err := io.Copy(w, &sizeReader{r: r, name: name, want: size}); err != nil {
