@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -54,11 +55,19 @@ type UntrustedError struct{ Err error }
 func (e *UntrustedError) Error() string { return e.Err.Error() }
 func (e *UntrustedError) Unwrap() error { return e.Err }
 
-// IsPermanent reports whether retrying err cannot help.
+// UnreachableError means the controller could not be reached or failed
+// to answer; enrollment may succeed later.
+type UnreachableError struct{ Err error }
+
+func (e *UnreachableError) Error() string { return e.Err.Error() }
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether retrying err cannot help: everything except
+// an unreachable controller (a refused token, an untrusted controller, bad
+// settings, a data directory that cannot be written).
 func IsPermanent(err error) bool {
-	var r *RefusedError
-	var u *UntrustedError
-	return errors.As(err, &r) || errors.As(err, &u)
+	var u *UnreachableError
+	return err != nil && !errors.As(err, &u)
 }
 
 // Enroll generates a key, sends a CSR with the join token and stores the
@@ -76,11 +85,13 @@ func (s Store) Enroll(ctx context.Context, req Request) (*Identity, error) {
 		serverName = ServerName(req.Addr)
 	}
 	trust := req.Trust
-	if len(trust.CAPEM) == 0 && trust.Fingerprint == "" {
+	if len(trust.CAPEM) == 0 && trust.Fingerprint == "" && strings.HasPrefix(req.Token, "cjt1.") {
 		// Join tokens minted by the controller carry its CA pin.
-		if tok, err := pki.ParseJoinToken(req.Token); err == nil {
-			trust.Fingerprint = hex.EncodeToString(tok.CAPin)
+		tok, err := pki.ParseJoinToken(req.Token)
+		if err != nil {
+			return nil, fmt.Errorf("%w (copy the whole token printed by `coffer agent token create`)", err)
 		}
+		trust.Fingerprint = hex.EncodeToString(tok.CAPin)
 	}
 	tlsCfg, v, err := trust.enrollTLS(serverName)
 	if err != nil {
@@ -134,5 +145,5 @@ func classify(addr string, v *verifier, err error) error {
 	case codes.PermissionDenied, codes.Unauthenticated, codes.InvalidArgument, codes.FailedPrecondition, codes.NotFound:
 		return &RefusedError{Code: st.Code(), Message: st.Message()}
 	}
-	return fmt.Errorf("controller %s: %w", addr, err)
+	return &UnreachableError{Err: fmt.Errorf("controller %s: %w", addr, err)}
 }

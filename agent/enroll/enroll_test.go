@@ -110,12 +110,32 @@ func TestEnrollWithTokenPinOnly(t *testing.T) {
 	}
 }
 
+func TestMalformedTokenIsPermanentError(t *testing.T) {
+	t.Parallel()
+	c := agenttest.Start(t)
+	_, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, "cjt1.abc.def", enroll.Trust{}))
+	if err == nil || !enroll.IsPermanent(err) || !strings.Contains(err.Error(), "join token") {
+		t.Fatalf("malformed token: %v", err)
+	}
+}
+
+func TestUnreachableControllerIsRetryable(t *testing.T) {
+	t.Parallel()
+	c := agenttest.Start(t)
+	tok := c.NewToken(t, time.Minute)
+	c.Stop()
+	_, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, tok, enroll.Trust{}))
+	if err == nil || enroll.IsPermanent(err) {
+		t.Fatalf("stopped controller: %v (permanent=%v), want retryable", err, enroll.IsPermanent(err))
+	}
+}
+
 func TestEnrollWithoutTrustIsRefused(t *testing.T) {
 	t.Parallel()
 	c := agenttest.Start(t)
 	_, err := enroll.Store{Dir: t.TempDir()}.Enroll(context.Background(), request(c, "plain-token", enroll.Trust{}))
-	if err == nil || !strings.Contains(err.Error(), "--ca-cert") {
-		t.Fatalf("err = %v, want advice to give --ca-cert or --ca-fingerprint", err)
+	if err == nil || !strings.Contains(err.Error(), "--ca-cert") || !enroll.IsPermanent(err) {
+		t.Fatalf("err = %v, want a permanent error advising --ca-cert or --ca-fingerprint", err)
 	}
 }
 

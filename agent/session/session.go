@@ -62,7 +62,7 @@ type RefusedError struct {
 func (e *RefusedError) Error() string {
 	switch e.Code {
 	case codes.PermissionDenied:
-		return "controller refused this agent (revoked?): " + e.Message
+		return "controller refused this agent: " + e.Message
 	case codes.FailedPrecondition:
 		return "controller refused this agent version: " + e.Message
 	}
