@@ -98,3 +98,9 @@ restore peak RSS MiB     $(printf '%-13s %-13s' "$((cx_rss/1024))" "$((rx_rss/10
 coffer peak RSS: ${SMALL} MiB data $((rss_small/1024)) MiB, ${LARGE} MiB data $((rss_large/1024)) MiB (target: the same)
 coffer backup vs pipeline limit: $cb of $limit MB/s = $(awk -v a="$cb" -v b="$limit" 'BEGIN{printf "%.0f%%", 100*a/b}') (target >= 80%)
 REPORT
+
+if [ "${BENCH_STORAGE:-1}" = 1 ]; then
+  echo
+  echo "== storage backends: coffer vs rclone against the same local servers"
+  QUICK=${QUICK:-1} bash scripts/bench-storage.sh
+fi

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cofferhq/coffer/internal/storage/testserver"
 	"github.com/cofferhq/coffer/internal/treetest"
 )
 
@@ -31,7 +32,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build coffer: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testserver.Main(m) // stops the storage servers some tests start
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
