@@ -61,12 +61,6 @@ func (j *job) setProgress(p Progress) {
 	j.mu.Unlock()
 }
 
-func (j *job) setPhase(ph cofferv1.JobPhase) {
-	j.mu.Lock()
-	j.progress.Phase = ph
-	j.mu.Unlock()
-}
-
 // step records a restore plan step's state.
 func (j *job) step(now time.Time, name, status, message string) {
 	j.mu.Lock()
