@@ -29,7 +29,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 		opts.AccessTier = to.Ptr(blob.AccessTier(b.cfg.AccessTier))
 	}
 	client := b.container.NewBlockBlobClient(b.blobName(name))
-	if _, err := client.UploadStream(ctx, &sizeReader{r: r, name: name, want: size}, opts); err != nil {
+	if _, err := client.UploadStream(ctx, storage.CheckSize(r, name, size), opts); err != nil {
 		return fmt.Errorf("save %s: %w", name, saveError(name, err))
 	}
 	return nil

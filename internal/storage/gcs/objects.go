@@ -29,7 +29,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	w.ChunkSize = b.cfg.ChunkSize
 	w.ChunkRetryDeadline = b.cfg.ChunkRetryDeadline
 	w.StorageClass = b.cfg.StorageClass
-	if _, err := io.Copy(w, &sizeReader{r: r, name: name, want: size}); err != nil {
+	if _, err := io.Copy(w, cstorage.CheckSize(r, name, size)); err != nil {
 		cancel()
 		_ = w.Close()
 		return fmt.Errorf("save %s: %w", name, saveError(name, err))

@@ -28,7 +28,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	in := &transfermanager.UploadObjectInput{
 		Bucket:            &b.cfg.Bucket,
 		Key:               &key,
-		Body:              &sizeReader{r: r, name: name, want: size},
+		Body:              storage.CheckSize(r, name, size),
 		ChecksumAlgorithm: tmtypes.ChecksumAlgorithmCrc32,
 	}
 	if size >= 0 {

@@ -36,7 +36,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	if err != nil {
 		return fmt.Errorf("save %s: create temporary file: %w", name, saveError(name, err))
 	}
-	body := &sizeReader{r: &ctxReader{ctx: ctx, r: r}, name: name, want: size}
+	body := storage.CheckSize(&ctxReader{ctx: ctx, r: r}, name, size)
 	_, err = f.ReadFromWithConcurrency(body, b.cfg.Concurrency)
 	if err == nil && s.fsync && !b.cfg.DisableSync {
 		err = f.Sync()
