@@ -49,3 +49,15 @@ func (l LSN) SegNoEnd(segSize uint64) uint64 {
 	}
 	return (uint64(l) - 1) / segSize
 }
+
+// WALFileName is the name of the segment holding lsn on timeline tl
+// (PostgreSQL's XLogFileName).
+func WALFileName(tl uint32, lsn LSN, segSize uint64) string {
+	return SegmentFileName(tl, lsn.SegNo(segSize), segSize)
+}
+
+// SegmentFileName is the name of segment segNo on timeline tl.
+func SegmentFileName(tl uint32, segNo, segSize uint64) string {
+	per := (uint64(1) << 32) / segSize
+	return fmt.Sprintf("%08X%08X%08X", tl, uint32(segNo/per), uint32(segNo%per))
+}
