@@ -98,6 +98,7 @@ func (a *Archiver) chunkWorker(ctx context.Context, fail context.CancelCauseFunc
 			a.cnt.bytesAdded.Add(uint64(len(job.data)))
 			a.cnt.bytesStored.Add(uint64(res.Stored))
 		}
+		a.cnt.bytesDone.Add(uint64(len(job.data)))
 		a.slots <- job.buf
 		job.file.finish(job.idx, id, err)
 	}
@@ -127,7 +128,6 @@ func (a *Archiver) saveTree(ctx context.Context, entries []entry) (repo.ID, erro
 				return repo.ID{}, err
 			}
 			a.cnt.filesDone.Add(1)
-			a.cnt.bytesDone.Add(e.node.Size)
 		}
 		if e.sub != nil {
 			id, err := e.sub.wait(ctx)
