@@ -32,6 +32,8 @@ func main() {
 		return &cli.ExitError{Code: cli.ExitUsage, Err: err}
 	})
 	root.AddCommand(cli.RepoCommand())
+	root.AddCommand(cli.WALPushCommand())
+	root.AddCommand(cli.WALFetchCommand())
 	root.AddCommand(server.Command(version))
 	root.AddCommand(devCommand())
 	root.AddCommand(client.BackupCommand())

@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cofferhq/coffer/agent/source/postgres"
+	"github.com/cofferhq/coffer/internal/repo"
+)
+
+// ExitWALAbort is wal-fetch's exit status for every failure other than
+// "not archived". PostgreSQL treats a restore_command exit status above
+// 125 like a signal and stops recovery, instead of taking the failure for
+// the end of the archive and promoting with WAL missing.
+const ExitWALAbort = 126
+
+// addRepoFlags registers the repository flags of `coffer repo` on a
+// top-level command.
+func addRepoFlags(cmd *cobra.Command, f *repoFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.repo, "repo", os.Getenv("COFFER_REPO"), "repository location (path or URL; env COFFER_REPO)")
+	fl.StringVar(&f.keyFile, "key-file", os.Getenv("COFFER_KEY_FILE"), "key file (env COFFER_KEY_FILE)")
+	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "read the passphrase from this file instead of COFFER_PASSPHRASE")
+	fl.StringVar(&f.storage.SFTPKeyFile, "sftp-key", "", "SSH private key for sftp:// repositories")
+	fl.StringVar(&f.storage.SFTPKnownHosts, "sftp-known-hosts", "", "known_hosts file for sftp:// repositories")
+}
+
+// openNoIndex opens the repository without loading its index: log files
+// need only the keys, so archive_command stays fast on large repositories.
+func (f *repoFlags) openNoIndex(cmd *cobra.Command) (*repo.Repository, error) {
+	ctx := cmd.Context()
+	be, err := f.backend(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	kek, err := f.kek(false)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	r, err := repo.Open(ctx, be, kek)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// WALPushCommand is `coffer wal-push`, PostgreSQL's archive_command.
+func WALPushCommand() *cobra.Command {
+	f := &repoFlags{}
+	var source string
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "wal-push --source NAME [--repo R --key-file K] PATH",
+		Short: "Archive one WAL file into the repository (archive_command)",
+		Long: `Archive one WAL segment, timeline history or backup history file into the repository,
+compressed and encrypted, under wal/<source>/<timeline>/<file name>.
+
+Use it as PostgreSQL's archive_command:
+
+  archive_command = 'coffer wal-push --source main --repo /srv/coffer --key-file /etc/coffer/key %p'
+
+Pushing a file that is already archived with the same content succeeds without writing;
+a different file under the same name is refused (exit 1) and never overwritten. The
+process exits 0 only once the file is stored. Talking to a local agent over its socket
+(--agent-socket) is not implemented yet: the repository is written directly.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if source == "" {
+				return usageErr(errors.New("--source is required: the name the source's WAL is archived under"))
+			}
+			r, err := f.openNoIndex(cmd)
+			if err != nil {
+				return err
+			}
+			defer r.Backend().Close()
+			res, err := postgres.PushWAL(cmd.Context(), r, source, args[0])
+			if err != nil {
+				return fmt.Errorf("wal-push %s: %w", args[0], err)
+			}
+			if verbose {
+				state := "archived"
+				if res.Existed {
+					state = "already archived (same content)"
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "coffer wal-push: %s %s (%s, stored %s)\n",
+					res.File.Object(), state, formatBytes(uint64(res.Size)), formatBytes(uint64(res.Stored)))
+			}
+			return nil
+		},
+	}
+	addRepoFlags(cmd, f)
+	cmd.Flags().StringVar(&source, "source", os.Getenv("COFFER_SOURCE"), "source name the WAL is archived under (env COFFER_SOURCE)")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "report each archived file on stderr")
+	return cmd
+}
+
+// WALFetchCommand is `coffer wal-fetch`, PostgreSQL's restore_command.
+func WALFetchCommand() *cobra.Command {
+	f := &repoFlags{}
+	var source string
+	cmd := &cobra.Command{
+		Use:   "wal-fetch --source NAME [--repo R --key-file K] FILE PATH",
+		Short: "Restore one archived WAL file (restore_command)",
+		Long: `Restore the archived WAL file FILE (%f) to PATH (%p), authenticated in full before
+PATH appears. Use it as PostgreSQL's restore_command:
+
+  restore_command = 'coffer wal-fetch --source main --repo /srv/coffer --key-file /etc/coffer/key %f %p'
+
+Exit status: 0 restored; 1, silently, when the file is not archived (the normal end of
+archive recovery, and PostgreSQL's probing for timeline history files); 126 for anything
+else (damaged segment, unreachable storage, wrong key), which makes PostgreSQL stop
+recovery instead of ending it early with WAL missing.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			err := fetch(cmd, f, source, args[0], args[1])
+			if err == nil {
+				return nil
+			}
+			if errors.Is(err, postgres.ErrWALNotArchived) {
+				// Not an error for PostgreSQL: no message in its log.
+				exitQuietly(ExitFailure)
+			}
+			return &ExitError{Code: ExitWALAbort, Err: fmt.Errorf("wal-fetch %s: %w", args[0], err)}
+		},
+	}
+	addRepoFlags(cmd, f)
+	cmd.Flags().StringVar(&source, "source", os.Getenv("COFFER_SOURCE"), "source name the WAL is archived under (env COFFER_SOURCE)")
+	return cmd
+}
+
+func fetch(cmd *cobra.Command, f *repoFlags, source, name, dest string) error {
+	if source == "" {
+		return usageErr(errors.New("--source is required"))
+	}
+	r, err := f.openNoIndex(cmd)
+	if err != nil {
+		return err
+	}
+	defer r.Backend().Close()
+	return postgres.FetchWAL(cmd.Context(), r, source, name, dest)
+}
+
+// exitQuietly ends the process without the message main prints for
+// errors; a variable so tests can intercept it.
+var exitQuietly = os.Exit
