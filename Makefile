@@ -8,16 +8,21 @@ LDFLAGS := -X main.version=$(VERSION)
 # Packages tested with -race; everything by default.
 PKGS    ?= ./...
 
-.PHONY: all build run test test-short deps lint generate check-generate bench fuzz clean
+.PHONY: all build run demo test test-short deps lint generate check-generate bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/coffer ./cmd/coffer
 
-## run: the demo on embedded defaults (local repository and key under ./.coffer)
+## run: controller + agent in one process (coffer dev) on the embedded defaults under
+## ./.coffer, dashboard and API on http://127.0.0.1:8080; registers a demo source
 run: build
-	bash scripts/demo.sh
+	bash scripts/run.sh
+
+## demo: the controller-free `coffer repo` walk-through (init, backup, verify, restore)
+demo: build
+	bash scripts/repo-demo.sh
 
 ## deps: install everything the tests need (idempotent; fast when present)
 deps:
