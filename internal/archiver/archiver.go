@@ -3,6 +3,7 @@ package archiver
 import (
 	"context"
 	"io"
+	"io/fs"
 	"runtime"
 	"time"
 
@@ -45,6 +46,43 @@ type Options struct {
 	Hostname, Username string
 	Tags               []string
 	Source, Kind       string
+
+	// ExcludeFunc, when set, excludes the absolute paths for which it
+	// returns true, in addition to Excludes (for rules globs cannot say).
+	ExcludeFunc func(path string) bool
+	// FixedChunkSize, when set, returns a chunk size for a file (at most
+	// the repository's maximum chunk size): the file is cut into chunks of
+	// exactly that size from its start instead of content-defined chunks.
+	// Database pages stay aligned, so a changed page costs one chunk.
+	// Zero keeps content-defined chunking.
+	FixedChunkSize func(path string) int
+	// ReadAll re-reads every file even when the parent snapshot says it is
+	// unchanged (a checksum or "delta" backup); only chunks that are not
+	// stored yet are uploaded.
+	ReadAll bool
+	// Streams are saved as regular files at their snapshot paths, next to
+	// the backed-up paths (which then may be empty). Any error reading a
+	// stream, including from its Close, fails the backup.
+	Streams []Stream
+	// BeforeSnapshot runs after every blob is flushed and before the
+	// snapshot is saved; it may add fields such as Metadata. An error
+	// fails the backup without a snapshot.
+	BeforeSnapshot func(ctx context.Context, sn *repo.Snapshot) error
+}
+
+// Stream is content that does not come from a file, such as the output
+// of a dump command.
+type Stream struct {
+	// Path is the absolute snapshot path, e.g. "/postgres/app.dump". It
+	// must not lie inside one of the backed-up paths.
+	Path string
+	// Open starts the stream. Close's error is the stream's verdict: a
+	// dump command reports its exit status there.
+	Open func(ctx context.Context) (io.ReadCloser, error)
+	// Mode is the file's permission bits (default 0600); ModTime defaults
+	// to the start of the backup.
+	Mode    fs.FileMode
+	ModTime time.Time
 }
 
 func (o *Options) setDefaults() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"sync"
 	"time"
@@ -26,12 +27,13 @@ type Archiver struct {
 	slots  chan []byte // free chunk buffers; bounds memory in flight
 
 	chunker *chunker.Chunker // used only by the walking goroutine
+	start   time.Time
 }
 
 // New prepares an archiver.
 func New(r Repository, opts Options) (*Archiver, error) {
 	opts.setDefaults()
-	ex, err := newExcluder(opts.Excludes)
+	ex, err := newExcluder(opts.Excludes, opts.ExcludeFunc)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +44,12 @@ func New(r Repository, opts Options) (*Archiver, error) {
 // snapshot whose unchanged files are reused without reading them.
 func (a *Archiver) Backup(ctx context.Context, paths []string, parent *repo.Snapshot, parentID *repo.ID) (*Result, error) {
 	start := a.opts.Now()
-	abs, err := cleanPaths(paths)
+	a.start = start
+	abs, err := cleanPaths(paths, len(a.opts.Streams) > 0)
+	if err != nil {
+		return nil, err
+	}
+	virtual, err := buildVirtual(abs, a.opts.Streams)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +81,7 @@ func (a *Archiver) Backup(ctx context.Context, paths []string, parent *repo.Snap
 	}
 	var root *treeFuture
 	if err == nil {
-		root, err = a.saveVirtual(ctx, buildVirtual(abs), parentRoot)
+		root, err = a.saveVirtual(ctx, virtual, parentRoot)
 	}
 	close(a.chunks)
 	close(a.dirs)
@@ -98,7 +105,15 @@ func (a *Archiver) Backup(ctx context.Context, paths []string, parent *repo.Snap
 		return nil, fmt.Errorf("flush repository: %w", err)
 	}
 	<-scanDone
+	for _, s := range a.opts.Streams {
+		abs = append(abs, path.Clean(s.Path))
+	}
 	sn := a.snapshotOf(abs, rootID, parentID, start)
+	if a.opts.BeforeSnapshot != nil {
+		if err := a.opts.BeforeSnapshot(ctx, sn); err != nil {
+			return nil, err
+		}
+	}
 	id, err := a.repo.SaveSnapshot(ctx, sn)
 	if err != nil {
 		return nil, fmt.Errorf("save snapshot: %w", err)
@@ -174,8 +189,8 @@ func (a *Archiver) report(phase string, start time.Time) {
 }
 
 // cleanPaths makes paths absolute and drops those inside another given path.
-func cleanPaths(paths []string) ([]string, error) {
-	if len(paths) == 0 {
+func cleanPaths(paths []string, haveStreams bool) ([]string, error) {
+	if len(paths) == 0 && !haveStreams {
 		return nil, errors.New("no paths to back up")
 	}
 	var out []string

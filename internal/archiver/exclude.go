@@ -12,10 +12,11 @@ import (
 type excluder struct {
 	full []string // patterns matched against the absolute path
 	base []string // patterns matched against the base name
+	fn   func(path string) bool
 }
 
-func newExcluder(patterns []string) (*excluder, error) {
-	e := &excluder{}
+func newExcluder(patterns []string, fn func(string) bool) (*excluder, error) {
+	e := &excluder{fn: fn}
 	for _, p := range patterns {
 		if p == "" {
 			continue
@@ -33,6 +34,9 @@ func newExcluder(patterns []string) (*excluder, error) {
 }
 
 func (e *excluder) excluded(path string) bool {
+	if e.fn != nil && e.fn(path) {
+		return true
+	}
 	base := filepath.Base(path)
 	for _, p := range e.base {
 		if ok, _ := doublestar.Match(p, base); ok {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/cofferhq/coffer/internal/chunker"
 	"github.com/cofferhq/coffer/internal/repo"
 )
 
@@ -30,25 +31,56 @@ func (a *Archiver) saveFile(ctx context.Context, path string, n *repo.Node, fi f
 	}
 	defer f.Close()
 	ff := newFileFuture(n)
-	var read uint64
-	if a.chunker == nil {
-		a.chunker = a.repo.NewChunker(f)
-	} else {
-		a.chunker.Reset(f) // keeps its read buffer across files
+	fixed := 0
+	if a.opts.FixedChunkSize != nil {
+		fixed = min(a.opts.FixedChunkSize(path), a.repo.ChunkerParams().Max)
 	}
-	ch := a.chunker
+	read, err := a.readChunks(ctx, f, ff, fixed)
+	if err != nil {
+		return nil, err
+	}
+	if read != n.Size {
+		a.opts.Warn(path, fmt.Errorf("file changed size while being read: %d bytes expected, %d read", n.Size, read))
+		n.Size = read
+	} else if after, err := f.Stat(); err == nil && !after.ModTime().Equal(fi.ModTime()) {
+		a.opts.Warn(path, errors.New("file changed while being read"))
+	}
+	ff.finish(-1, repo.ID{}, nil)
+	return ff, nil
+}
+
+// readChunks cuts rd into chunks (content-defined, or of exactly fixed
+// bytes when fixed > 0) and queues them for the workers. On error it has
+// already released the reader's hold on ff.
+func (a *Archiver) readChunks(ctx context.Context, rd io.Reader, ff *fileFuture, fixed int) (uint64, error) {
+	var read uint64
+	var ch *chunker.Chunker
+	if fixed <= 0 {
+		if a.chunker == nil {
+			a.chunker = a.repo.NewChunker(rd)
+		} else {
+			a.chunker.Reset(rd) // keeps its read buffer across files
+		}
+		ch = a.chunker
+	}
 	for {
 		var buf []byte
 		select {
 		case buf = <-a.slots:
 		case <-ctx.Done():
 			ff.finish(-1, repo.ID{}, context.Cause(ctx))
-			return nil, context.Cause(ctx)
+			return 0, context.Cause(ctx)
 		}
 		if buf == nil {
 			buf = make([]byte, a.repo.ChunkerParams().Max)
 		}
-		data, err := ch.Next(buf)
+		var data []byte
+		var err error
+		if ch != nil {
+			data, err = ch.Next(buf)
+		} else {
+			data, err = readFixed(rd, buf[:fixed])
+		}
 		if errors.Is(err, io.EOF) {
 			a.slots <- buf
 			break
@@ -56,7 +88,7 @@ func (a *Archiver) saveFile(ctx context.Context, path string, n *repo.Node, fi f
 		if err != nil {
 			a.slots <- buf
 			ff.finish(-1, repo.ID{}, err)
-			return nil, fmt.Errorf("read: %w", err)
+			return 0, fmt.Errorf("read: %w", err)
 		}
 		read += uint64(len(data))
 		a.cnt.bytesRead.Add(uint64(len(data)))
@@ -67,17 +99,23 @@ func (a *Archiver) saveFile(ctx context.Context, path string, n *repo.Node, fi f
 			a.slots <- buf
 			ff.finish(job.idx, repo.ID{}, context.Cause(ctx))
 			ff.finish(-1, repo.ID{}, nil)
-			return nil, context.Cause(ctx)
+			return 0, context.Cause(ctx)
 		}
 	}
-	if read != n.Size {
-		a.opts.Warn(path, fmt.Errorf("file changed size while being read: %d bytes expected, %d read", n.Size, read))
-		n.Size = read
-	} else if after, err := f.Stat(); err == nil && !after.ModTime().Equal(fi.ModTime()) {
-		a.opts.Warn(path, errors.New("file changed while being read"))
+	return read, nil
+}
+
+// readFixed fills buf, returning a shorter final chunk and io.EOF only
+// when nothing is left.
+func readFixed(rd io.Reader, buf []byte) ([]byte, error) {
+	n, err := io.ReadFull(rd, buf)
+	switch {
+	case n > 0 && (err == nil || errors.Is(err, io.ErrUnexpectedEOF)):
+		return buf[:n], nil
+	case n == 0 && (err == nil || errors.Is(err, io.EOF)):
+		return nil, io.EOF
 	}
-	ff.finish(-1, repo.ID{}, nil)
-	return ff, nil
+	return nil, err
 }
 
 // chunkWorker hashes and saves chunks until the queue closes.

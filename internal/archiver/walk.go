@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,12 +17,14 @@ import (
 // snapshot keeps absolute paths, so /srv/a and /home/b share the root.
 type vnode struct {
 	children map[string]*vnode
-	target   bool // an explicitly requested path: archived whole
+	target   bool    // an explicitly requested path: archived whole
+	stream   *Stream // a stream saved at this path
+	onDisk   bool    // the directory exists on disk (a real path leads here)
 }
 
-func buildVirtual(paths []string) *vnode {
-	root := &vnode{children: map[string]*vnode{}}
-	for _, p := range paths {
+func buildVirtual(paths []string, streams []Stream) (*vnode, error) {
+	root := &vnode{children: map[string]*vnode{}, onDisk: true}
+	walk := func(p string, real bool) *vnode {
 		cur := root
 		for _, part := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
 			if part == "" || cur.target {
@@ -32,12 +35,29 @@ func buildVirtual(paths []string) *vnode {
 				next = &vnode{children: map[string]*vnode{}}
 				cur.children[part] = next
 			}
+			cur.onDisk = cur.onDisk || real
 			cur = next
 		}
+		return cur
+	}
+	for _, p := range paths {
+		cur := walk(p, true)
 		cur.target = true
 		cur.children = map[string]*vnode{} // the whole subtree is archived
 	}
-	return root
+	for i := range streams {
+		s := &streams[i]
+		p := path.Clean(s.Path)
+		if !strings.HasPrefix(p, "/") || p == "/" {
+			return nil, fmt.Errorf("stream path %q: want an absolute file path", s.Path)
+		}
+		cur := walk(p, false)
+		if cur.target || cur.stream != nil || len(cur.children) > 0 {
+			return nil, fmt.Errorf("stream path %s: inside or equal to another backed-up path", p)
+		}
+		cur.target, cur.stream = true, s
+	}
+	return root, nil
 }
 
 // saveVirtual saves the directories leading to the requested paths. dir is
@@ -57,6 +77,14 @@ func (a *Archiver) saveVirtualAt(ctx context.Context, dir string, v *vnode, pare
 	for _, name := range names {
 		child := v.children[name]
 		path := filepath.Join(dir, name)
+		if child.stream != nil {
+			e, err := a.saveStream(ctx, path, []byte(name), child.stream)
+			if err != nil {
+				return nil, err
+			}
+			entries = append(entries, e)
+			continue
+		}
 		if child.target {
 			e, ok, err := a.saveEntry(ctx, path, []byte(name), prev[name])
 			if err != nil {
@@ -67,12 +95,17 @@ func (a *Archiver) saveVirtualAt(ctx context.Context, dir string, v *vnode, pare
 			}
 			continue
 		}
-		n, _, err := a.cap.Node(path, []byte(name))
-		if err != nil {
-			return nil, fmt.Errorf("backup path %s: %w", path, err)
-		}
-		if n.Type != repo.NodeDir {
-			return nil, fmt.Errorf("backup path %s: not a directory", path)
+		var n repo.Node
+		if child.onDisk {
+			var err error
+			if n, _, err = a.cap.Node(path, []byte(name)); err != nil {
+				return nil, fmt.Errorf("backup path %s: %w", path, err)
+			}
+			if n.Type != repo.NodeDir {
+				return nil, fmt.Errorf("backup path %s: not a directory", path)
+			}
+		} else {
+			n = a.syntheticDir(name)
 		}
 		sub, err := a.saveVirtualAt(ctx, path, child, a.parentSubtree(ctx, prev[name]))
 		if err != nil {
@@ -81,6 +114,48 @@ func (a *Archiver) saveVirtualAt(ctx context.Context, dir string, v *vnode, pare
 		entries = append(entries, entry{node: &n, sub: sub})
 	}
 	return a.submitDir(ctx, entries)
+}
+
+// syntheticDir is the node of a directory that exists only to hold streams.
+func (a *Archiver) syntheticDir(name string) repo.Node {
+	return repo.Node{
+		Name: []byte(name), Type: repo.NodeDir, Mode: uint32(fs.ModeDir | 0o755),
+		UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), ModTimeNs: a.start.UnixNano(),
+	}
+}
+
+// saveStream reads a stream into a file node. Every error fails the backup:
+// a stream cannot be skipped like an unreadable file, since a short dump
+// must never look like a complete one.
+func (a *Archiver) saveStream(ctx context.Context, path string, name []byte, s *Stream) (entry, error) {
+	mode, mtime := s.Mode.Perm(), s.ModTime
+	if mode == 0 {
+		mode = 0o600
+	}
+	if mtime.IsZero() {
+		mtime = a.start
+	}
+	n := &repo.Node{
+		Name: name, Type: repo.NodeFile, Mode: uint32(mode),
+		UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), ModTimeNs: mtime.UnixNano(),
+	}
+	rc, err := s.Open(ctx)
+	if err != nil {
+		return entry{}, fmt.Errorf("stream %s: %w", path, err)
+	}
+	ff := newFileFuture(n)
+	read, err := a.readChunks(ctx, rc, ff, 0)
+	if cerr := rc.Close(); err == nil && cerr != nil {
+		ff.finish(-1, repo.ID{}, cerr)
+		err = cerr
+	}
+	if err != nil {
+		return entry{}, fmt.Errorf("stream %s: %w", path, err)
+	}
+	n.Size = read
+	a.cnt.filesNew.Add(1)
+	ff.finish(-1, repo.ID{}, nil)
+	return entry{node: n, file: ff}, nil
 }
 
 // saveEntry archives one file-system object. ok is false when the object was
@@ -186,7 +261,7 @@ func (a *Archiver) parentSubtree(ctx context.Context, prev *repo.Node) *repo.Tre
 
 // unchanged reports whether a file can reuse its parent snapshot's content.
 func (a *Archiver) unchanged(prev, n *repo.Node) bool {
-	if prev == nil || prev.Type != repo.NodeFile || prev.Size != n.Size ||
+	if a.opts.ReadAll || prev == nil || prev.Type != repo.NodeFile || prev.Size != n.Size ||
 		prev.ModTimeNs != n.ModTimeNs || prev.ChgTimeNs != n.ChgTimeNs || prev.Inode != n.Inode {
 		return false
 	}
