@@ -20,7 +20,12 @@ type flagValues struct {
 
 // Command returns `coffer controller`.
 func Command(version string) *cobra.Command {
-	var f flagValues
+	cmd, _ := newCommand(version)
+	return cmd
+}
+
+func newCommand(version string) (*cobra.Command, *flagValues) {
+	f := &flagValues{}
 	cmd := &cobra.Command{
 		Use:   "controller",
 		Short: "Run the Coffer controller (API, scheduler, agent channel)",
@@ -32,7 +37,7 @@ On first start it creates the CA, the controller key and an admin API token,
 which is printed once (and written to --admin-token-file when given).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.load(cmd)
+			cfg, err := f.load(cmd, os.Getenv)
 			if err != nil {
 				return err
 			}
@@ -54,17 +59,19 @@ which is printed once (and written to --admin-token-file when given).`,
 	fl.StringVar(&f.grpcAddr, "grpc-addr", "", "gRPC listen address HOST:PORT (TLS; agents and API)")
 	fl.StringVar(&f.adminTokenFile, "admin-token-file", "", "write the first-start admin token here (0600)")
 	fl.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error")
-	return cmd
+	return cmd, f
 }
 
-func (f *flagValues) load(cmd *cobra.Command) (Config, error) {
+// load builds the configuration: defaults, then the file, then the
+// environment, then the flags that were set.
+func (f *flagValues) load(cmd *cobra.Command, getenv func(string) string) (Config, error) {
 	cfg := Defaults()
 	if f.config != "" {
 		if err := cfg.LoadFile(f.config); err != nil {
 			return cfg, err
 		}
 	}
-	if err := cfg.ApplyEnv(os.Getenv); err != nil {
+	if err := cfg.ApplyEnv(getenv); err != nil {
 		return cfg, err
 	}
 	set := func(name string, dst *string, v string) {
