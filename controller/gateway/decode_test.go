@@ -24,14 +24,14 @@ func decodeField(t *testing.T, body string, v any) string {
 func TestDecodeErrorsNameTheField(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		`{"databases": 5}`:                                  "databases",
-		`{"type": "full", "compression": "yes"}`:            "compression",
-		`{"scheduledFor": "tomorrow"}`:                      "scheduledFor",
-		`{"databases": ["a", 7]}`:                           "databases",
-		`{"nope": 1}`:                                       "nope",
+		`{"databases": 5}`:                                   "databases",
+		`{"type": "full", "compression": "yes"}`:             "compression",
+		`{"scheduledFor": "tomorrow"}`:                       "scheduledFor",
+		`{"databases": ["a", 7]}`:                            "databases",
+		`{"nope": 1}`:                                        "nope",
 		"{\n  \"type\": \"full\",\n  \"includeFiles\": 3\n}": "includeFiles",
-		`{"databases": [`:                                   "body",
-		`not json`:                                          "body",
+		`{"databases": [`:                                    "body",
+		`not json`:                                           "body",
 	}
 	for body, want := range cases {
 		if got := decodeField(t, body, &cofferv1.CreateBackupRequest{}); got != want {
