@@ -73,4 +73,3 @@ func TestStorageOptionsMapsCredentials(t *testing.T) {
 		t.Fatalf("options %+v", o)
 	}
 }
-
