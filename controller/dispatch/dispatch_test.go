@@ -1,6 +1,7 @@
 package dispatch_test
 
 import (
+	"context"
 	"crypto/tls"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	ct "github.com/cofferhq/coffer/controller/internal/controllertest"
 	"github.com/cofferhq/coffer/controller/server"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
+	"github.com/cofferhq/coffer/internal/pki"
 )
 
 const wait = 10 * time.Second
@@ -298,5 +300,31 @@ func TestJoinTokenSingleUseAndExpiry(t *testing.T) {
 	ct.Poll(t, wait, "join token to expire", func() bool { return time.Now().After(out.ExpiresAt.Add(10 * time.Millisecond)) })
 	if err := w.c.EnrollWith(t, out.Token); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired token: %v, want PERMISSION_DENIED naming the expiry", err)
+	}
+}
+
+func TestCertificateRenewal(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	renew := func() error {
+		key, _ := pki.GenerateKey()
+		csr, _ := pki.CreateCSR(key, "db1")
+		resp, err := cofferv1.NewEnrollmentServiceClient(w.c.Dial(t, w.tls)).RenewCertificate(context.Background(), &cofferv1.RenewCertificateRequest{CsrPem: csr})
+		if err == nil && len(resp.GetCertificatePem()) == 0 {
+			t.Fatal("renewal returned no certificate")
+		}
+		return err
+	}
+	if err := renew(); err != nil {
+		t.Fatalf("renew: %v", err)
+	}
+	// Without a client certificate there is nothing to renew.
+	_, err := cofferv1.NewEnrollmentServiceClient(w.c.UserConn(t, "")).RenewCertificate(context.Background(), &cofferv1.RenewCertificateRequest{})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("renew without a certificate: %v", err)
+	}
+	w.c.MustDo(t, "POST", "/api/agents/"+w.agentID+"/revoke", nil)
+	if err := renew(); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("renew after revoke: %v, want PERMISSION_DENIED", err)
 	}
 }
