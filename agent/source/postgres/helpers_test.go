@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -43,6 +45,7 @@ func (f *fixture) source(t *testing.T, method string) *postgres.Source {
 	if err != nil {
 		t.Fatal(err)
 	}
+	src.SetLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return src
 }
 

@@ -186,6 +186,11 @@ func extract(ctx context.Context, o RestoreOptions, plan *Plan) (*RestoreResult,
 		if err != nil {
 			return nil, err
 		}
+		// Directories created above the target belong to the server's
+		// user too, or it could not reach its files.
+		if err := mkdirOwned(filepath.Dir(d.dest), int(node.UID), int(node.GID)); err != nil {
+			return nil, err
+		}
 		rs := restorer.New(o.Repo, restorer.Options{Progress: func(p restorer.Progress) {
 			o.Progress(Progress{Phase: StepExtraction, BytesDone: res.Bytes + p.BytesWritten, FilesDone: res.Files + p.FilesDone, Rate: p.Rate, ETA: p.ETA})
 		}})
@@ -272,4 +277,25 @@ func lchownLike(path, ref string) {
 	if uid, gid, ok := ownerOf(ref); ok {
 		_ = os.Lchown(path, uid, gid)
 	}
+}
+
+// mkdirOwned creates dir and its missing parents, giving the ones it
+// creates to uid/gid when running as root.
+func mkdirOwned(dir string, uid, gid int) error {
+	var missing []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		missing = append(missing, d)
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], 0o700); err != nil && !os.IsExist(err) {
+			return fmt.Errorf("create %s: %w", missing[i], err)
+		}
+		if err := chownIfRoot(missing[i], uid, gid); err != nil {
+			return fmt.Errorf("create %s: %w", missing[i], err)
+		}
+	}
+	return nil
 }
