@@ -107,6 +107,7 @@ func (s *Source) backupPhysical(ctx context.Context, opts BackupOptions) (*Backu
 		return nil, err
 	}
 	s.log.Info("base backup started", slog.String("source", s.cfg.Name), slog.String("startLsn", startText))
+	opts.Progress(Progress{Phase: "copy", ETA: -1})
 
 	paths := []string{s.cfg.DataDir}
 	var locations []string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -340,4 +341,45 @@ func findCommitAfter(ctx context.Context, r *repo.Repository, arch *repo.LogArch
 		}
 	}
 	return "", last, nil
+}
+
+// VerifyPlanWAL downloads and authenticates every archived segment a plan
+// replays: from the backup's start through its last needed segment (for
+// the end of the archive, through the end of the contiguous run). The
+// first damaged one is returned as a *repo.CorruptionError naming it.
+func VerifyPlanWAL(ctx context.Context, r *repo.Repository, p *Plan) error {
+	m := p.Backup.Meta
+	arch, err := r.ListLogSegments(ctx, m.Stream)
+	if err != nil {
+		return err
+	}
+	path, err := timelinePath(ctx, r, arch, m, p.Target.Timeline)
+	if err != nil {
+		return err
+	}
+	last := uint64(math.MaxUint64)
+	if p.Target.Kind != TargetEnd && p.LastSegment != "" {
+		if f, err := repo.ParseLogFile(m.Stream, p.LastSegment); err == nil {
+			last = f.SegNo(m.WALSegmentSize)
+		}
+	}
+	for _, sp := range path {
+		tl := arch.Timeline(sp.tl)
+		if tl == nil {
+			continue
+		}
+		for n := sp.from; n <= min(sp.to, last); n++ {
+			if !tl.Has(n, n) {
+				return nil // the end of the contiguous archive
+			}
+			f, err := repo.ParseLogFile(m.Stream, arch.SegmentName(sp.tl, n))
+			if err != nil {
+				return err
+			}
+			if _, err := r.LoadLogSegment(ctx, f, io.Discard); err != nil {
+				return fmt.Errorf("archived WAL the restore needs is unusable: %w", err)
+			}
+		}
+	}
+	return nil
 }

@@ -35,6 +35,10 @@ type RestoreOptions struct {
 	// RestoreCommand is written as restore_command (see WALFetchCommand).
 	// Required: even the consistency point needs the backup's own WAL.
 	RestoreCommand string
+	// VerifyWAL reads and authenticates every archived segment the
+	// replay will need before any file is written, so a damaged segment
+	// stops the restore at validation, not hours later during replay.
+	VerifyWAL bool
 	// DisableArchiving writes archive_mode = off, so a throwaway restore
 	// (a test, a verification) does not archive a new timeline into the
 	// stream it came from.
@@ -122,6 +126,11 @@ func validateRestore(ctx context.Context, o RestoreOptions) (*Plan, error) {
 	for _, ts := range plan.Backup.Meta.Tablespaces {
 		if err := checkEmpty(tablespaceDest(o, ts), o.Overwrite); err != nil {
 			return nil, fmt.Errorf("tablespace %s: %w", ts.Name, err)
+		}
+	}
+	if o.VerifyWAL {
+		if err := VerifyPlanWAL(ctx, o.Repo, plan); err != nil {
+			return nil, err
 		}
 	}
 	return plan, nil
