@@ -176,3 +176,16 @@ func privateDir(parent, pattern string, uid, gid int) (string, error) {
 	}
 	return dir, chownIfRoot(dir, uid, gid)
 }
+
+func sysProcAs(uid, gid int) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+}
+
+// userName is the login name of uid, or "".
+func userName(uid int) string {
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}

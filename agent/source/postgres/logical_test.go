@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -110,4 +111,57 @@ func TestFailingDumpFailsTheBackup(t *testing.T) {
 	if list, _ := f.r.ListSnapshots(context.Background()); len(list) != 0 {
 		t.Fatalf("%d snapshots after a failed dump", len(list))
 	}
+}
+
+// TestVerifyRestoresIntoAThrowawayServer: the restore test of a logical
+// and of a physical backup passes, and a damaged table count is caught.
+func TestVerifyRestoresIntoAThrowawayServer(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, postgres.MethodLogical, nil)
+	f.c.Exec(t, "postgres", "CREATE DATABASE app")
+	f.c.Exec(t, "app", "CREATE TABLE items AS SELECT generate_series(1, 4321) AS id")
+	logical := f.backup(t, nil, false)
+	res, err := postgres.Verify(context.Background(), postgres.VerifyOptions{Repo: f.r, SnapshotID: logical.ID, Snapshot: logical.Snapshot, BinDir: f.c.BinDir})
+	if err != nil {
+		t.Fatalf("logical restore test: %v", err)
+	}
+	if res.Rows < 4321 || !contains(res.Databases, "app") {
+		t.Fatalf("logical restore test result %+v", res)
+	}
+
+	f.src = f.source(t, postgres.MethodPhysical)
+	physical := f.backup(t, nil, false)
+	res, err = postgres.Verify(context.Background(), postgres.VerifyOptions{
+		Repo: f.r, SnapshotID: physical.ID, Snapshot: physical.Snapshot, BinDir: f.c.BinDir, RestoreCommand: f.restoreCommand(t),
+	})
+	if err != nil {
+		t.Fatalf("physical restore test: %v", err)
+	}
+	if res.Rows < 4321 || !contains(res.Databases, "app") || res.RecoveryTime <= 0 {
+		t.Fatalf("physical restore test result %+v", res)
+	}
+
+	// The metadata says 4322 rows: the restore test must notice.
+	m := *logical.Logical
+	m.Databases = append([]postgres.DatabaseInfo(nil), m.Databases...)
+	for i := range m.Databases {
+		if m.Databases[i].Name == "app" {
+			m.Databases[i].Tables = []postgres.TableCount{{Schema: "public", Name: "items", Rows: 4322}}
+		}
+	}
+	sn := *logical.Snapshot
+	sn.Metadata, _ = json.Marshal(&m)
+	_, err = postgres.Verify(context.Background(), postgres.VerifyOptions{Repo: f.r, SnapshotID: logical.ID, Snapshot: &sn, BinDir: f.c.BinDir})
+	if err == nil || !strings.Contains(err.Error(), "public.items has 4321 rows, the backup recorded 4322") {
+		t.Fatalf("restore test with a wrong count: %v", err)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
