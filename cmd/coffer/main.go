@@ -34,6 +34,7 @@ func main() {
 	root.AddCommand(cli.RepoCommand())
 	root.AddCommand(cli.WALPushCommand())
 	root.AddCommand(cli.WALFetchCommand())
+	root.AddCommand(cli.PostgresCommand())
 	root.AddCommand(server.Command(version))
 	root.AddCommand(devCommand())
 	root.AddCommand(client.BackupCommand())
