@@ -56,6 +56,9 @@ type Config struct {
 	// PageChunkSize is the fixed chunk size for relation files (default
 	// 128 KiB, a multiple of the 8 KiB page).
 	PageChunkSize int `json:"pageChunkSize,omitempty"`
+	// Delta makes incremental backups re-read and checksum every file
+	// instead of trusting size and times (pgBackRest's --delta).
+	Delta bool `json:"delta,omitempty"`
 	// WALTimeoutSeconds bounds the wait for the WAL a physical backup needs
 	// to reach the repository (default 300).
 	WALTimeoutSeconds int `json:"walTimeoutSeconds,omitempty"`
