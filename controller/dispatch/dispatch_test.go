@@ -236,7 +236,7 @@ func TestStallDetectedSeparatelyFromDeadAgent(t *testing.T) {
 			abort = m.GetAbort()
 		}
 	}
-	if !strings.Contains(abort.GetMessage(), "stalled") {
+	if abort.GetReason() != cofferv1.AbortReason_ABORT_REASON_STALLED || !strings.Contains(abort.GetMessage(), "stalled") {
 		t.Fatalf("abort %v does not say stalled", abort)
 	}
 	if b := w.get(t, id); !strings.Contains(b.Error, "stalled") || b.Status == "failed" {

@@ -75,7 +75,7 @@ func (d *Dispatcher) failStalled(ctx context.Context, a catalog.Attempt, now tim
 	d.record(ctx, "system:dispatcher", string(job.Kind)+".attempt_stalled", string(job.Kind)+"/"+job.SubjectID,
 		map[string]any{"job": a.JobID, "attempt": a.Attempt, "agent": a.AgentID, "jobState": string(job.State)})
 	if s := d.session(a.AgentID); s != nil {
-		s.enqueue(abort(a.JobID, int32(a.Attempt), a.Epoch, cofferv1.AbortReason_ABORT_REASON_JOB_FINISHED, msg))
+		s.enqueue(abort(a.JobID, int32(a.Attempt), a.Epoch, cofferv1.AbortReason_ABORT_REASON_STALLED, msg))
 	}
 	if job.State == catalog.JobQueued {
 		d.JobQueued(job.AgentID)

@@ -142,6 +142,10 @@ const (
 	AbortReason_ABORT_REASON_UNKNOWN_JOB AbortReason = 3
 	// The job reached a terminal state elsewhere (cancelled, deleted).
 	AbortReason_ABORT_REASON_JOB_FINISHED AbortReason = 4
+	// No byte moved for the controller's stall timeout although the agent
+	// kept reporting; the attempt was failed (and is retried while attempts
+	// remain).
+	AbortReason_ABORT_REASON_STALLED AbortReason = 5
 )
 
 // Enum value maps for AbortReason.
@@ -152,6 +156,7 @@ var (
 		2: "ABORT_REASON_LEASE_EXPIRED",
 		3: "ABORT_REASON_UNKNOWN_JOB",
 		4: "ABORT_REASON_JOB_FINISHED",
+		5: "ABORT_REASON_STALLED",
 	}
 	AbortReason_value = map[string]int32{
 		"ABORT_REASON_UNSPECIFIED":   0,
@@ -159,6 +164,7 @@ var (
 		"ABORT_REASON_LEASE_EXPIRED": 2,
 		"ABORT_REASON_UNKNOWN_JOB":   3,
 		"ABORT_REASON_JOB_FINISHED":  4,
+		"ABORT_REASON_STALLED":       5,
 	}
 )
 
@@ -2421,13 +2427,14 @@ const file_coffer_v1_agent_channel_proto_rawDesc = "" +
 	"\x17JOB_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15JOB_OUTCOME_SUCCEEDED\x10\x01\x12\x16\n" +
 	"\x12JOB_OUTCOME_FAILED\x10\x02\x12\x19\n" +
-	"\x15JOB_OUTCOME_CANCELLED\x10\x03*\xa6\x01\n" +
+	"\x15JOB_OUTCOME_CANCELLED\x10\x03*\xc0\x01\n" +
 	"\vAbortReason\x12\x1c\n" +
 	"\x18ABORT_REASON_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18ABORT_REASON_STALE_EPOCH\x10\x01\x12\x1e\n" +
 	"\x1aABORT_REASON_LEASE_EXPIRED\x10\x02\x12\x1c\n" +
 	"\x18ABORT_REASON_UNKNOWN_JOB\x10\x03\x12\x1d\n" +
-	"\x19ABORT_REASON_JOB_FINISHED\x10\x042[\n" +
+	"\x19ABORT_REASON_JOB_FINISHED\x10\x04\x12\x18\n" +
+	"\x14ABORT_REASON_STALLED\x10\x052[\n" +
 	"\x13AgentChannelService\x12D\n" +
 	"\aConnect\x12\x19.coffer.v1.ConnectRequest\x1a\x1a.coffer.v1.ConnectResponse(\x010\x01B3Z1github.com/cofferhq/coffer/gen/coffer/v1;cofferv1b\x06proto3"
 
