@@ -62,7 +62,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"bad limit", "GET", "/api/backups?limit=abc", nil, 400, "limit"},
 		{"limit too large", "GET", "/api/backups?limit=100000", nil, 400, "limit"},
 		{"bad status filter", "GET", "/api/backups?status=sleeping", nil, 400, "status"},
-		{"bad date", "GET", "/api/backups?startDate=yesterday", nil, 400, "start_date"},
+		{"bad date", "GET", "/api/backups?startDate=yesterday", nil, 400, "startDate"},
 		{"invalid cron", "POST", "/api/backup-schedules", map[string]any{"name": "s", "cronExpression": "61 * * * *", "sources": []string{"files1"}}, 400, "cronExpression"},
 		{"invalid time zone", "POST", "/api/backup-schedules", map[string]any{"name": "s", "cronExpression": "0 3 * * *", "timezone": "Mars/Olympus", "sources": []string{"files1"}}, 400, "timezone"},
 		{"negative retention", "POST", "/api/backup-schedules", map[string]any{"name": "s", "cronExpression": "0 3 * * *", "retentionDays": -1, "sources": []string{"files1"}}, 400, "retentionDays"},

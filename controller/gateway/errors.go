@@ -61,9 +61,21 @@ func fieldOfGatewayError(msg string) string {
 		return "body"
 	}
 	if m := fieldInMessage.FindStringSubmatch(msg); m != nil {
-		return m[1]
+		return lowerCamel(m[1])
 	}
 	return ""
+}
+
+// lowerCamel turns a proto field name (start_date) into its JSON name
+// (startDate), the name users send.
+func lowerCamel(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 // fieldInMessage finds the field in the gateway's own decode messages
