@@ -33,6 +33,7 @@ import (
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/internal/catalog"
 	"github.com/cofferhq/coffer/internal/pki"
+	"github.com/cofferhq/coffer/web"
 )
 
 // Server is a running controller.
@@ -169,7 +170,8 @@ func (s *Server) listen(ctx context.Context, version string) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/", gw)
+	mux.Handle("/api/", gw)
+	mux.Handle("/", web.Handler()) // the dashboard: static files over the same API
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if s.grpcLn, err = net.Listen("tcp", s.cfg.GRPC.Addr); err != nil {
