@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"os"
-	"strings"
 
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -16,47 +14,7 @@ import (
 // ...) or the aliases in credentialEnv, and override the agent's own
 // environment, which remains the fallback (instance roles and the like).
 // Options: "region", "keyFile" and "knownHosts" (SFTP); other backend
-// settings go in the URL's query.
-//
-// The mapping matches the controller's (controller/repos.StorageOptions);
-// both should move into internal/storage/all.
+// settings go in the URL's query. See all.LocationOptions.
 func OpenStorage(ctx context.Context, spec *cofferv1.RepositorySpec, create bool) (storage.Backend, error) {
-	return all.Open(ctx, spec.GetUrl(), storageOptions(spec.GetOptions(), spec.GetCredentials(), create))
-}
-
-func storageOptions(options, creds map[string]string, create bool) all.Options {
-	env := map[string]string{}
-	for k, v := range creds {
-		if name, ok := credentialEnv[k]; ok {
-			env[name] = v
-		} else if strings.ToUpper(k) == k {
-			env[k] = v
-		}
-	}
-	if r := options["region"]; r != "" {
-		env["AWS_REGION"] = r
-	}
-	return all.Options{
-		Create: create,
-		Env: func(name string) string {
-			if v, ok := env[name]; ok {
-				return v
-			}
-			return os.Getenv(name)
-		},
-		SFTPPassword:   creds["password"],
-		SFTPKeyFile:    options["keyFile"],
-		SFTPKnownHosts: options["knownHosts"],
-	}
-}
-
-// credentialEnv maps credential aliases to environment variable names.
-var credentialEnv = map[string]string{
-	"accessKeyId":      "AWS_ACCESS_KEY_ID",
-	"secretAccessKey":  "AWS_SECRET_ACCESS_KEY",
-	"sessionToken":     "AWS_SESSION_TOKEN",
-	"connectionString": "AZURE_STORAGE_CONNECTION_STRING",
-	"accountName":      "AZURE_STORAGE_ACCOUNT",
-	"accountKey":       "AZURE_STORAGE_KEY",
-	"sasToken":         "AZURE_STORAGE_SAS_TOKEN",
+	return all.Open(ctx, spec.GetUrl(), all.LocationOptions(spec.GetOptions(), spec.GetCredentials(), create))
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/cofferhq/coffer/controller/apierr"
@@ -48,7 +47,7 @@ func (m *Manager) Prepare(ctx context.Context, url string, options, creds map[st
 		}
 		return creds, nil
 	}
-	be, err := all.Open(ctx, url, StorageOptions(options, creds, true))
+	be, err := all.Open(ctx, url, all.LocationOptions(options, creds, true))
 	if err != nil {
 		return nil, apierr.Precondition("url", "cannot open storage %s: %v", all.Redact(url), err)
 	}
@@ -92,7 +91,7 @@ func (m *Manager) RemoveSnapshot(ctx context.Context, loc catalog.StorageLocatio
 	if err != nil {
 		return err
 	}
-	be, err := all.Open(ctx, loc.URL, StorageOptions(loc.Options, creds, false))
+	be, err := all.Open(ctx, loc.URL, all.LocationOptions(loc.Options, creds, false))
 	if err != nil {
 		return fmt.Errorf("open storage %s: %w", all.Redact(loc.URL), err)
 	}
@@ -130,48 +129,4 @@ func KEK(key string) (repo.KEK, error) {
 		return nil, err
 	}
 	return repo.NewKeyFileKEKFromBytes(b)
-}
-
-// StorageOptions maps a location's options and credentials onto the
-// storage registry's options. Credentials are given either by their
-// environment variable names (AWS_ACCESS_KEY_ID, AZURE_STORAGE_KEY, ...) or
-// by the aliases below; anything not given falls back to the process
-// environment (instance roles and the like).
-func StorageOptions(options, creds map[string]string, create bool) all.Options {
-	env := map[string]string{}
-	for k, v := range creds {
-		if alias, ok := credentialEnv[k]; ok {
-			env[alias] = v
-		} else if strings.ToUpper(k) == k {
-			env[k] = v
-		}
-	}
-	if r := options["region"]; r != "" {
-		env["AWS_REGION"] = r
-	}
-	return all.Options{
-		Create:         create,
-		Env:            func(name string) string { return envOr(env, name) },
-		SFTPPassword:   creds["password"],
-		SFTPKeyFile:    options["keyFile"],
-		SFTPKnownHosts: options["knownHosts"],
-	}
-}
-
-func envOr(env map[string]string, name string) string {
-	if v, ok := env[name]; ok {
-		return v
-	}
-	return os.Getenv(name)
-}
-
-// credentialEnv maps credential aliases to environment variable names.
-var credentialEnv = map[string]string{
-	"accessKeyId":      "AWS_ACCESS_KEY_ID",
-	"secretAccessKey":  "AWS_SECRET_ACCESS_KEY",
-	"sessionToken":     "AWS_SESSION_TOKEN",
-	"connectionString": "AZURE_STORAGE_CONNECTION_STRING",
-	"accountName":      "AZURE_STORAGE_ACCOUNT",
-	"accountKey":       "AZURE_STORAGE_KEY",
-	"sasToken":         "AZURE_STORAGE_SAS_TOKEN",
 }

@@ -65,11 +65,3 @@ func TestInitOptionLeavesStorageAlone(t *testing.T) {
 		t.Fatalf("init option: %v %v", creds, err)
 	}
 }
-
-func TestStorageOptionsMapsCredentials(t *testing.T) {
-	t.Parallel()
-	o := StorageOptions(map[string]string{"region": "eu-west-1"}, map[string]string{"accessKeyId": "AK", "AZURE_STORAGE_KEY": "AZ", "password": "pw"}, true)
-	if o.Env("AWS_ACCESS_KEY_ID") != "AK" || o.Env("AZURE_STORAGE_KEY") != "AZ" || o.Env("AWS_REGION") != "eu-west-1" || o.SFTPPassword != "pw" || !o.Create {
-		t.Fatalf("options %+v", o)
-	}
-}
