@@ -12,7 +12,6 @@ import (
 	"github.com/cofferhq/coffer/internal/catalog"
 	"github.com/cofferhq/coffer/internal/crypto"
 	"github.com/cofferhq/coffer/internal/repo"
-	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/all"
 )
 
@@ -101,16 +100,11 @@ func (m *Manager) RemoveSnapshot(ctx context.Context, loc catalog.StorageLocatio
 		return err
 	}
 	// Opening proves the key before anything is removed.
-	if _, err := repo.Open(ctx, be, kek); err != nil {
+	r, err := repo.Open(ctx, be, kek)
+	if err != nil {
 		return err
 	}
-	// The manifest is the commit point of a snapshot (docs/FORMAT.md):
-	// removing it deletes the snapshot.
-	err = be.Remove(ctx, "snapshots/"+id.String())
-	if err != nil && !storage.IsNotExist(err) {
-		return fmt.Errorf("remove snapshot %s: %w", id.Short(), err)
-	}
-	return nil
+	return r.RemoveSnapshot(ctx, id)
 }
 
 // ParseKey decodes a repository key: 64 hex characters.

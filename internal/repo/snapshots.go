@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cofferhq/coffer/internal/storage"
 	"sort"
 	"strings"
 	"sync"
@@ -153,4 +154,14 @@ func (r *Repository) FindSnapshot(ctx context.Context, ref string) (ID, *Snapsho
 	}
 	sort.Strings(short)
 	return ID{}, nil, fmt.Errorf("snapshot %q matches %d snapshots (%s): %w; give more characters", ref, len(match), strings.Join(short, ", "), ErrAmbiguousSnapshot)
+}
+
+// RemoveSnapshot deletes a snapshot by removing its manifest, the commit
+// point (docs/FORMAT.md): its data stays until garbage collection finds it
+// unreferenced. Removing a snapshot that is already gone succeeds.
+func (r *Repository) RemoveSnapshot(ctx context.Context, id ID) error {
+	if err := r.be.Remove(ctx, snapshotName(id)); err != nil && !storage.IsNotExist(err) {
+		return fmt.Errorf("remove snapshot %s: %w", id.Short(), err)
+	}
+	return nil
 }
