@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"sync"
 
 	"github.com/cofferhq/coffer/internal/crypto"
@@ -48,8 +47,31 @@ type packer struct {
 	packSize int
 	tokens   chan struct{} // capacity: uploaders + 2 (one open pack per type)
 	uploads  chan struct{} // capacity: uploaders
-	bufs     sync.Pool
+	// free keeps standard pack buffers for reuse: a fixed free list rather
+	// than a sync.Pool, which drops them at every GC and so makes the
+	// process allocate (and the kernel count) fresh 16 MiB buffers over a
+	// long backup.
+	free chan []byte
 }
+
+// A pack's blobs, header and trailer are assembled in one buffer, so the
+// upload is one contiguous, seekable reader that the storage retry wrapper
+// can rewind. Reservations leave room for the header entries they add.
+const (
+	// headerEntryMax bounds one blob's encoded header entry.
+	headerEntryMax = 33 + 3*binary.MaxVarintLen32
+	// packOverhead bounds what a header section and trailer add besides
+	// their entries: version, epoch, entry count, GCM nonce and tag, length.
+	packOverhead = 64
+)
+
+// fits reports whether a blob of n sealed bytes fits in op with its header entry.
+func (op *openPack) fits(n int) bool {
+	return op.size+n+(len(op.entries)+1)*headerEntryMax+packOverhead <= len(op.buf)
+}
+
+// bufferFor is the buffer length a pack needs to hold one blob of n bytes.
+func bufferFor(n int) int { return n + headerEntryMax + packOverhead }
 
 func newPacker(r *Repository) *packer {
 	p := &packer{r: r, inflight: map[blobKey]struct{}{}}
@@ -68,7 +90,7 @@ func (p *packer) setOptions(o Options) {
 	p.packSize = min(o.PackSize, maxPackSize/2)
 	p.tokens = make(chan struct{}, o.Uploaders+2)
 	p.uploads = make(chan struct{}, o.Uploaders)
-	p.bufs = sync.Pool{}
+	p.free = make(chan []byte, o.Uploaders+2)
 }
 
 // claim marks k as being saved. It returns false when k is already stored
@@ -110,13 +132,13 @@ func (p *packer) reserve(ctx context.Context, k blobKey, n, raw int) (*openPack,
 		}
 		op := p.open[k.t]
 		var full *openPack
-		if op != nil && op.size+n > len(op.buf) {
+		if op != nil && !op.fits(n) {
 			if op.size > 0 {
 				full, op = p.sealLocked(op), nil
 			} else {
 				// Nothing reserved yet: give the empty pack a buffer that fits.
 				p.putBuf(op.buf)
-				op.buf = make([]byte, n)
+				op.buf = make([]byte, bufferFor(n))
 			}
 		}
 		if op != nil {
@@ -164,14 +186,14 @@ func (p *packer) newPack(ctx context.Context, t BlobType, n int) (*openPack, err
 		return nil, err
 	}
 	var buf []byte
-	if n <= p.packSize {
-		if b, ok := p.bufs.Get().(*[]byte); ok && len(*b) == p.packSize {
-			buf = *b
-		} else {
+	if bufferFor(n) <= p.packSize {
+		select {
+		case buf = <-p.free:
+		default:
 			buf = make([]byte, p.packSize)
 		}
 	} else {
-		buf = make([]byte, n)
+		buf = make([]byte, bufferFor(n))
 	}
 	return &openPack{t: t, id: id, aead: a, buf: buf}, nil
 }
@@ -185,8 +207,12 @@ func (p *packer) release(op *openPack) {
 
 // putBuf keeps standard-size pack buffers for reuse.
 func (p *packer) putBuf(b []byte) {
-	if len(b) == p.packSize {
-		p.bufs.Put(&b)
+	if len(b) != p.packSize {
+		return
+	}
+	select {
+	case p.free <- b:
+	default:
 	}
 }
 
@@ -268,9 +294,10 @@ func (p *packer) uploadPack(ctx context.Context, op *openPack) error {
 	var trailer [packTrailerSize]byte
 	binary.LittleEndian.PutUint32(trailer[:], uint32(len(sec)))
 	op.headerLen = len(sec)
-	total := int64(op.size + len(sec) + packTrailerSize)
-	body := io.MultiReader(bytes.NewReader(op.buf[:op.size]), bytes.NewReader(sec), bytes.NewReader(trailer[:]))
-	if err := p.r.be.Save(ctx, packName(op.id), body, total); err != nil {
+	// Header and trailer fit behind the blobs (see fits): one contiguous,
+	// seekable reader, so a failed upload can be retried.
+	data := append(append(op.buf[:op.size], sec...), trailer[:]...)
+	if err := p.r.be.Save(ctx, packName(op.id), bytes.NewReader(data), int64(len(data))); err != nil {
 		return fmt.Errorf("upload pack %s: %w", packName(op.id), err)
 	}
 	return nil
