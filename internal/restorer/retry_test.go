@@ -27,8 +27,10 @@ func TestBackupSurvivesDroppedPackUploads(t *testing.T) {
 		faulty.Rule{Op: faulty.OpSave, Prefix: "data/", Nth: 1, Count: 2, Fault: faulty.FailAfterBytes, Bytes: 1000},
 		faulty.Rule{Op: faulty.OpSave, Prefix: "index/", Nth: 1, Count: 1, Fault: faulty.Fail})
 	be := retry.New(flaky, retry.Options{
-		Sleep:  func(context.Context, time.Duration) error { return nil },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Sleep: func(context.Context, time.Duration) error { return nil },
+		// No buffering: only a rewindable pack reader can be retried.
+		BufferLimit: 1,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	kek, err := repo.NewKeyFileKEKFromBytes(bytes.Repeat([]byte{9}, 32))
 	if err != nil {
