@@ -12,6 +12,7 @@ import (
 	"github.com/cofferhq/coffer/internal/chunker"
 	"github.com/cofferhq/coffer/internal/fsmeta"
 	"github.com/cofferhq/coffer/internal/repo"
+	"github.com/cofferhq/coffer/internal/ticker"
 )
 
 // Archiver backs up file-system paths into a repository. Use one per backup.
@@ -154,32 +155,14 @@ func (a *Archiver) snapshotOf(paths []string, tree repo.ID, parentID *repo.ID, s
 	}
 }
 
-// startProgress reports progress on a ticker until the returned stop is called.
+// startProgress reports progress every interval until the returned stop is
+// called with the final phase.
 func (a *Archiver) startProgress(ctx context.Context, start time.Time) func(phase string) {
 	if a.opts.Progress == nil {
 		return func(string) {}
 	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(a.opts.ProgressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				a.report("backup", start)
-			case <-stop:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	return func(phase string) {
-		once.Do(func() { close(stop); <-done; a.report(phase, start) })
-	}
+	stop := ticker.Start(ctx, a.opts.ProgressInterval, func() { a.report("backup", start) })
+	return func(phase string) { stop(); a.report(phase, start) }
 }
 
 func (a *Archiver) report(phase string, start time.Time) {

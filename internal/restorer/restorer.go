@@ -14,6 +14,7 @@ import (
 
 	"github.com/cofferhq/coffer/internal/fsmeta"
 	"github.com/cofferhq/coffer/internal/repo"
+	"github.com/cofferhq/coffer/internal/ticker"
 )
 
 // Repository is what the restorer needs from a repository.
@@ -191,28 +192,8 @@ func (r *Restorer) startProgress(ctx context.Context, start time.Time) func(stri
 	if r.opts.Progress == nil {
 		return func(string) {}
 	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(r.opts.ProgressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				r.report("restore", start)
-			case <-stop:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	return func(phase string) {
-		once.Do(func() { close(stop); <-done })
-		r.report(phase, start)
-	}
+	stop := ticker.Start(ctx, r.opts.ProgressInterval, func() { r.report("restore", start) })
+	return func(phase string) { stop(); r.report(phase, start) }
 }
 
 func (r *Restorer) report(phase string, start time.Time) {
