@@ -5,6 +5,14 @@
 const $ = (sel) => document.querySelector(sel);
 let token = localStorage.getItem("cofferToken") || "";
 
+// A link like http://127.0.0.1:8080/#token=cft1_... logs in: the fragment
+// never reaches the server, and it is removed from the address bar at once.
+if (location.hash.startsWith("#token=")) {
+  token = decodeURIComponent(location.hash.slice("#token=".length));
+  localStorage.setItem("cofferToken", token);
+  history.replaceState(null, "", location.pathname);
+}
+
 $("#login").addEventListener("submit", (e) => {
   e.preventDefault();
   token = $("#token").value.trim();
@@ -102,7 +110,8 @@ async function refresh() {
     fill("#schedules", schedules.schedules || [], [
       (s) => [s.name], (s) => [s.cronExpression], (s) => [s.timezone], (s) => [s.enabled ? "yes" : "no"], (s) => [when(s.nextRun)],
     ]);
-    fill("#sources", sources.sources || [], [(s) => [s.name], (s) => [s.type], (s) => [s.agentId]]);
+    const agentNames = new Map((agents.agents || []).map((a) => [a.id, a.name]));
+    fill("#sources", sources.sources || [], [(s) => [s.name], (s) => [s.type], (s) => [agentNames.get(s.agentId) || s.agentId]]);
     $("#status").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (err) {
     $("#status").textContent = err.message;
