@@ -13,7 +13,7 @@ import (
 
 func pgBackupCommand() *cobra.Command {
 	f := &pgFlags{}
-	var parentRef string
+	var parentRef, compression string
 	var delta bool
 	var tags []string
 	cmd := &cobra.Command{
@@ -41,6 +41,13 @@ pg_dumpall --globals-only, with every table's row count recorded from the dump's
 				return err
 			}
 			defer r.Backend().Close()
+			if compression != "" {
+				c, err := repo.ParseCompression(compression)
+				if err != nil {
+					return usageErr(err)
+				}
+				r.SetOptions(repo.Options{Compression: c})
+			}
 			p := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), f.json)
 			opts := postgres.BackupOptions{Repo: r, Delta: delta, Tags: tags, Progress: func(pr postgres.Progress) {
 				p.status(pgProgressStatus(pr), pgProgressLine(pr))
@@ -79,6 +86,7 @@ pg_dumpall --globals-only, with every table's row count recorded from the dump's
 	cmd.Flags().StringVar(&parentRef, "parent", "", `incremental: parent snapshot ID or "latest" (physical backups of this source)`)
 	cmd.Flags().BoolVar(&delta, "delta", false, "re-read and checksum every file instead of trusting size and times")
 	cmd.Flags().StringSliceVar(&tags, "tag", nil, "tag the snapshot (repeatable)")
+	cmd.Flags().StringVar(&compression, "compression", "", "zstd level for data: auto, fastest, default, max or off (default auto)")
 	return cmd
 }
 

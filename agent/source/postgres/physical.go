@@ -182,6 +182,9 @@ func (s *Source) finishPhysical(ctx context.Context, opts BackupOptions, session
 		meta.Type = "delta"
 	}
 	sn.Metadata, err = json.Marshal(meta)
+	if sn.Summary != nil {
+		sn.Summary.End = s.now() // the backup ends when its WAL is safe
+	}
 	return err
 }
 
