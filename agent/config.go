@@ -10,6 +10,7 @@ import (
 	"github.com/cofferhq/coffer/agent/runner"
 	"github.com/cofferhq/coffer/agent/session"
 	"github.com/cofferhq/coffer/agent/source/files"
+	"github.com/cofferhq/coffer/agent/source/postgres"
 )
 
 // Config configures Run. Only ControllerAddr and DataDir are required
@@ -41,7 +42,7 @@ type Config struct {
 	// Capabilities sent in the hello; default DefaultCapabilities.
 	Capabilities []string
 
-	// Sources maps source types to drivers; default {"files": files.New}.
+	// Sources maps source types to drivers; default files and postgres.
 	Sources map[string]runner.SourceFactory
 	// OpenStorage opens repository storage; default OpenStorage (the
 	// internal/storage/all registry).
@@ -64,7 +65,7 @@ type Config struct {
 
 // DefaultCapabilities is what this agent build can do.
 var DefaultCapabilities = []string{
-	"source:files",
+	"source:files", "source:postgres", "pitr:postgres",
 	"storage:local", "storage:s3", "storage:azure", "storage:gcs", "storage:sftp",
 }
 
@@ -94,7 +95,7 @@ func (c *Config) withDefaults() (Config, error) {
 		cfg.Capabilities = DefaultCapabilities
 	}
 	if cfg.Sources == nil {
-		cfg.Sources = map[string]runner.SourceFactory{files.Type: files.New}
+		cfg.Sources = map[string]runner.SourceFactory{files.Type: files.New, postgres.Type: postgres.New}
 	}
 	if cfg.OpenStorage == nil {
 		cfg.OpenStorage = OpenStorage

@@ -31,6 +31,9 @@ type Options struct {
 	// Excludes are glob patterns. A pattern with a slash matches the whole
 	// absolute path; one without matches the base name. "**" spans directories.
 	Excludes []string
+	// OneFileSystem keeps mount points below a backed-up path as empty
+	// directories instead of descending into other file systems.
+	OneFileSystem bool
 	// OnError decides about an entry that cannot be read: return nil to skip
 	// it (the snapshot is then marked incomplete) or an error to abort.
 	// The default aborts.

@@ -28,6 +28,7 @@ type Archiver struct {
 	slots  chan []byte // free chunk buffers; bounds memory in flight
 
 	chunker *chunker.Chunker // used only by the walking goroutine
+	rootDev *uint64          // device of the path being walked, for OneFileSystem
 	start   time.Time
 }
 

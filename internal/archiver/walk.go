@@ -86,6 +86,10 @@ func (a *Archiver) saveVirtualAt(ctx context.Context, dir string, v *vnode, pare
 			continue
 		}
 		if child.target {
+			a.rootDev = nil
+			if n, _, err := a.cap.Node(path, []byte(name)); err == nil {
+				a.rootDev = &n.DeviceID
+			}
 			e, ok, err := a.saveEntry(ctx, path, []byte(name), prev[name])
 			if err != nil {
 				return nil, err
@@ -170,6 +174,11 @@ func (a *Archiver) saveEntry(ctx context.Context, path string, name []byte, prev
 	}
 	switch n.Type {
 	case repo.NodeDir:
+		if a.opts.OneFileSystem && a.rootDev != nil && n.DeviceID != *a.rootDev {
+			// A mount point: keep the directory itself, not what is mounted there.
+			sub, err := a.submitDir(ctx, nil)
+			return entry{node: &n, sub: sub}, err == nil, err
+		}
 		sub, err := a.saveDir(ctx, path, a.parentSubtree(ctx, prev))
 		if err != nil {
 			return entry{}, false, err

@@ -20,6 +20,7 @@ type backupFlags struct {
 	parent   string
 	full     bool
 	compress string
+	oneFS    bool
 }
 
 func backupCommand(f *repoFlags) *cobra.Command {
@@ -43,6 +44,7 @@ unless --parent names one or --full asks to read everything.`,
 	fl.StringVar(&bf.host, "host", "", "hostname to record (default: this host)")
 	fl.StringVar(&bf.parent, "parent", "", "parent snapshot for change detection")
 	fl.BoolVar(&bf.full, "full", false, "read every file, ignoring the parent snapshot")
+	fl.BoolVarP(&bf.oneFS, "one-file-system", "x", false, "do not descend into other file systems mounted below the paths")
 	fl.StringVar(&bf.compress, "compression", "auto", "zstd effort for new data: auto, fastest, default, max or off")
 	return cmd
 }
@@ -87,7 +89,8 @@ func runBackup(cmd *cobra.Command, f *repoFlags, bf *backupFlags, args []string)
 		username = u.Username
 	}
 	arch, err := archiver.New(r, archiver.Options{
-		Excludes: bf.excludes,
+		Excludes:      bf.excludes,
+		OneFileSystem: bf.oneFS,
 		OnError: func(path string, err error) error {
 			p.warn(path, err)
 			return nil

@@ -30,7 +30,8 @@ func (s *Source) Backup(ctx context.Context, job *runner.BackupJob) (*runner.Bac
 	}
 	var last archiver.Progress // the archiver reports a final "done" before Backup returns
 	arch, err := archiver.New(job.Repo, archiver.Options{
-		Excludes: s.cfg.Exclude,
+		Excludes:      s.cfg.Exclude,
+		OneFileSystem: s.cfg.OneFileSystem,
 		Warn: func(path string, err error) {
 			job.Log.Warn("file changed while reading", slog.String("path", path), slog.Any("error", err))
 		},

@@ -17,6 +17,9 @@ const Type = "files"
 type Config struct {
 	Paths   []string `json:"paths"`
 	Exclude []string `json:"exclude,omitempty"`
+	// OneFileSystem stays on the file system of each path (mount points
+	// below it are kept as empty directories).
+	OneFileSystem bool `json:"oneFileSystem,omitempty"`
 }
 
 // ParseConfig decodes and checks a files source config; unknown fields and
