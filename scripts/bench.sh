@@ -104,3 +104,9 @@ if [ "${BENCH_STORAGE:-1}" = 1 ]; then
   echo "== storage backends: coffer vs rclone against the same local servers"
   QUICK=${QUICK:-1} bash scripts/bench-storage.sh
 fi
+
+if [ "${BENCH_POSTGRES:-1}" = 1 ]; then
+  echo
+  echo "== PostgreSQL: coffer vs pgBackRest on a pgbench database"
+  bash scripts/bench-postgres.sh
+fi
