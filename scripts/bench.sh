@@ -80,7 +80,7 @@ echo "== component benchmarks (chunker vs restic's, chunk ID, zstd levels, SaveB
 go test -run '^$' -bench . -benchtime 20x ./internal/chunker ./internal/repo 2>&1 | grep -E '^Benchmark' | tee "$W/components.txt"
 
 echo "== pipeline limit of this machine"
-go run ./scripts/pipelinelimit -dir "$W" | tee "$W/limit.txt"
+go run ./scripts/pipelinelimit -dir "$W" -data "$DATA" | tee "$W/limit.txt"
 limit=$(awk '/^pipeline limit/ {print $3}' "$W/limit.txt")
 
 cb=$(mbps "$BYTES" "$cb_s"); rb=$(mbps "$BYTES" "$rb_s")

@@ -33,8 +33,12 @@ import (
 func main() {
 	dir := flag.String("dir", ".bench", "directory for the disk test")
 	mib := flag.Int("mib", 256, "sample size in MiB")
+	data := flag.String("data", "", "take the sample from the files below this directory (the benchmark data set), in proportion to its parts")
 	flag.Parse()
 	sample := makeSample(*mib << 20)
+	if *data != "" {
+		sample = sampleFrom(*data, *mib<<20)
+	}
 	r := newRepo()
 
 	chunk := measure(sample, func(b []byte) {
@@ -61,7 +65,7 @@ func main() {
 	limit := min(perCore*float64(cores), read)
 	fmt.Printf("chunker      %8.0f MB/s per core\n", chunk)
 	fmt.Printf("keyed hash   %8.0f MB/s per core\n", hash)
-	fmt.Printf("zstd         %8.0f MB/s per core (level default, benchmark data mix)\n", comp)
+	fmt.Printf("zstd         %8.0f MB/s per core (level default, %d MiB sample)\n", comp, len(sample)>>20)
 	fmt.Printf("AES-256-GCM  %8.0f MB/s per core\n", seal)
 	fmt.Printf("all stages   %8.0f MB/s per core x %d cores = %.0f MB/s\n", perCore, cores, perCore*float64(cores))
 	fmt.Printf("disk write   %8.0f MB/s (fsync)   disk read %.0f MB/s (cache dropped)\n", write, read)
@@ -95,6 +99,35 @@ func makeSample(n int) []byte {
 	}
 	b.Write(rnd)
 	return b.Bytes()
+}
+
+// sampleFrom reads about n bytes spread over the files below dir: the same
+// share of every file, so the sample has the data set's mix.
+func sampleFrom(dir string, n int) []byte {
+	var files []string
+	var total int64
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				files = append(files, p)
+				total += info.Size()
+			}
+		}
+		return nil
+	})
+	if total == 0 {
+		log.Fatalf("no data below %s", dir)
+	}
+	out := make([]byte, 0, n)
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		share := int(int64(len(b)) * int64(n) / total)
+		out = append(out, b[:min(len(b), share)]...)
+	}
+	return out
 }
 
 func forChunks(b []byte, fn func([]byte)) {
