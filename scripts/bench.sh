@@ -56,6 +56,13 @@ c_size=$(size_of "$W/coffer-repo")
 diff -rq "$DATA" "$W/coffer-restore$DATA" >/dev/null || { echo "!! coffer restore differs from source" >&2; exit 1; }
 rm -rf "$W/coffer-restore"
 
+echo "== coffer backup, --compression fastest (speed over size)"
+rm -rf "$W/coffer-fast-repo"
+$COFFER repo init --repo "$W/coffer-fast-repo" --key-file "$W/coffer.key" >/dev/null
+read -r cf_s cf_rss < <(run coffer-fast-backup $COFFER repo backup --repo "$W/coffer-fast-repo" --key-file "$W/coffer.key" --compression fastest "$DATA")
+cf_size=$(size_of "$W/coffer-fast-repo")
+rm -rf "$W/coffer-fast-repo"
+
 echo "== restic backup"
 rm -rf "$W/restic-repo" "$W/restic-restore"
 restic init -r "$W/restic-repo" >/dev/null
@@ -83,7 +90,7 @@ echo "== pipeline limit of this machine"
 go run ./scripts/pipelinelimit -dir "$W" -data "$DATA" | tee "$W/limit.txt"
 limit=$(awk '/^pipeline limit/ {print $3}' "$W/limit.txt")
 
-cb=$(mbps "$BYTES" "$cb_s"); rb=$(mbps "$BYTES" "$rb_s")
+cb=$(mbps "$BYTES" "$cb_s"); rb=$(mbps "$BYTES" "$rb_s"); cf=$(mbps "$BYTES" "$cf_s")
 cx=$(mbps "$BYTES" "$cx_s"); rx=$(mbps "$BYTES" "$rx_s")
 cat <<REPORT
 
@@ -93,6 +100,8 @@ backup MB/s              $(printf '%-13s %-13s' "$cb" "$rb") $(ratio "$cb" "$rb"
 restore MB/s             $(printf '%-13s %-13s' "$cx" "$rx") $(ratio "$cx" "$rx") (>= 2x)
 unchanged re-backup s    $(printf '%-13s %-13s' "$cr_s" "$rr_s") $(ratio "$rr_s" "$cr_s") faster
 repository MiB           $(printf '%-13s %-13s' "$((c_size/1048576))" "$((r_size/1048576))") $(ratio "$c_size" "$r_size") (<= 1x)
+backup MB/s, fastest     $(printf '%-13s %-13s' "$cf" "$rb") $(ratio "$cf" "$rb")   (--compression fastest)
+repository MiB, fastest  $(printf '%-13s %-13s' "$((cf_size/1048576))" "$((r_size/1048576))") $(ratio "$cf_size" "$r_size")
 backup peak RSS MiB      $(printf '%-13s %-13s' "$((cb_rss/1024))" "$((rb_rss/1024))")
 restore peak RSS MiB     $(printf '%-13s %-13s' "$((cx_rss/1024))" "$((rx_rss/1024))")
 coffer peak RSS: ${SMALL} MiB data $((rss_small/1024)) MiB, ${LARGE} MiB data $((rss_large/1024)) MiB (target: the same)
