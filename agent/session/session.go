@@ -32,6 +32,12 @@ type Handler interface {
 	Acked(*cofferv1.JobResultAck)
 }
 
+// StorageTester is implemented by handlers that run storage tests; it must
+// not block (the answer is sent later, with Send).
+type StorageTester interface {
+	TestStorage(*cofferv1.StorageTestRequest)
+}
+
 // Options configure a Session.
 type Options struct {
 	AgentVersion string

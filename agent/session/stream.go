@@ -184,6 +184,12 @@ func (s *Session) recvLoop(st cofferv1.AgentChannelService_ConnectClient, h Hand
 			h.Reattached(x.Reattached)
 		case *cofferv1.ConnectResponse_ResultAck:
 			h.Acked(x.ResultAck)
+		case *cofferv1.ConnectResponse_StorageTest:
+			if st, ok := h.(StorageTester); ok {
+				st.TestStorage(x.StorageTest)
+			} else {
+				s.log.Warn("ignoring storage test: this agent cannot run it")
+			}
 		case *cofferv1.ConnectResponse_Heartbeat, *cofferv1.ConnectResponse_Welcome:
 		default:
 			s.log.Warn("ignoring unknown controller message", slog.String("type", fmt.Sprintf("%T", x)))

@@ -50,6 +50,7 @@ func main() {
 	root.AddCommand(client.RecoveryCommand())
 	root.AddCommand(client.ScheduleCommand())
 	root.AddCommand(client.SourceCommand())
+	root.AddCommand(client.StorageCommand())
 	root.AddCommand(client.TokenCommand())
 	root.AddCommand(agentcmd.Command(client.AgentCommands()...))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

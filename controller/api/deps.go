@@ -26,6 +26,9 @@ type Dispatcher interface {
 	// Online reports whether the agent has an open channel to this
 	// controller.
 	Online(agentID string) bool
+	// TestStorage has the agent write, list, read and delete a small
+	// object in the location and returns each step's outcome.
+	TestStorage(ctx context.Context, agentID, locationID string) ([]*cofferv1.StorageTestStep, error)
 }
 
 // Repositories touches repositories for storage locations and deletions.

@@ -113,8 +113,14 @@ func (s *Sources) CreateSource(ctx context.Context, req *cofferv1.CreateSourceRe
 // owner resolves the owning agent: the named one, or the only enrolled
 // agent when none is named.
 func (s *Sources) owner(ctx context.Context, id string) (string, error) {
+	return s.d.agentOrOnly(ctx, id)
+}
+
+// agentOrOnly resolves an agentId field: the named live agent, or the only
+// enrolled one when none is named.
+func (d *Deps) agentOrOnly(ctx context.Context, id string) (string, error) {
 	if id != "" {
-		a, err := s.d.Store.GetAgent(ctx, id)
+		a, err := d.Store.GetAgent(ctx, id)
 		if errors.Is(err, catalog.ErrNotFound) {
 			return "", apierr.Invalid("agentId", "unknown agent %q", id)
 		}
@@ -126,7 +132,7 @@ func (s *Sources) owner(ctx context.Context, id string) (string, error) {
 		}
 		return a.ID, nil
 	}
-	agents, _, err := s.d.Store.ListAgents(ctx, catalog.Page{Limit: catalog.MaxLimit})
+	agents, _, err := d.Store.ListAgents(ctx, catalog.Page{Limit: catalog.MaxLimit})
 	if err != nil {
 		return "", err
 	}
@@ -137,7 +143,7 @@ func (s *Sources) owner(ctx context.Context, id string) (string, error) {
 		}
 	}
 	if len(live) != 1 {
-		return "", apierr.Invalid("agentId", "is required: %d agents are enrolled, so the owner is ambiguous", len(live))
+		return "", apierr.Invalid("agentId", "is required: %d agents are enrolled, so the agent to use is ambiguous", len(live))
 	}
 	return live[0].ID, nil
 }

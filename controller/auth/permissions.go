@@ -91,6 +91,7 @@ var methods = map[string]Permission{
 	cofferv1.StorageLocationService_CreateStorageLocation_FullMethodName: PermAdmin,
 	cofferv1.StorageLocationService_UpdateStorageLocation_FullMethodName: PermAdmin,
 	cofferv1.StorageLocationService_DeleteStorageLocation_FullMethodName: PermAdmin,
+	cofferv1.StorageLocationService_TestStorageLocation_FullMethodName:   PermAdmin,
 
 	cofferv1.AgentService_ListAgents_FullMethodName:      PermRead,
 	cofferv1.AgentService_GetAgent_FullMethodName:        PermRead,

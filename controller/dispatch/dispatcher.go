@@ -39,6 +39,8 @@ type Config struct {
 	ControllerVersion string
 	// HelloTimeout bounds the wait for the agent's hello.
 	HelloTimeout time.Duration
+	// StorageTestTimeout bounds the wait for an agent's storage test.
+	StorageTestTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -53,6 +55,7 @@ func (c *Config) setDefaults() {
 	def(&c.SweepInterval, min(time.Second, c.LeaseTTL/4))
 	def(&c.PollInterval, 2*time.Second)
 	def(&c.HelloTimeout, 30*time.Second)
+	def(&c.StorageTestTimeout, 60*time.Second)
 	if c.MaxJobsPerAgent <= 0 {
 		c.MaxJobsPerAgent = 2
 	}
@@ -84,13 +87,14 @@ type Dispatcher struct {
 	log    *slog.Logger
 
 	mu       sync.Mutex
-	sessions map[string]*session // by agent ID
+	sessions map[string]*session     // by agent ID
+	tests    map[string]*storageTest // by request ID
 }
 
 // New returns a Dispatcher.
 func New(cfg Config, store Store, s *sealer.Sealer, a *audit.Log, log *slog.Logger) *Dispatcher {
 	cfg.setDefaults()
-	return &Dispatcher{cfg: cfg, store: store, sealer: s, audit: a, log: log, sessions: map[string]*session{}}
+	return &Dispatcher{cfg: cfg, store: store, sealer: s, audit: a, log: log, sessions: map[string]*session{}, tests: map[string]*storageTest{}}
 }
 
 // Config returns the effective configuration.

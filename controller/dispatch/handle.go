@@ -32,6 +32,8 @@ func (s *session) handle(ctx context.Context, m *cofferv1.ConnectRequest) error 
 		return s.renew(ctx, ref(s.agentID, p.GetJobId(), p.GetAttempt(), p.GetEpoch()), &cp)
 	case *cofferv1.ConnectRequest_Result:
 		return s.result(ctx, msg.Result)
+	case *cofferv1.ConnectRequest_StorageTestResult:
+		s.d.storageTested(s.agentID, msg.StorageTestResult)
 	case *cofferv1.ConnectRequest_Hello:
 		s.d.log.Warn("second hello on one channel ignored", "agent", s.agentID)
 	default:

@@ -205,6 +205,7 @@ type ConnectRequest struct {
 	//	*ConnectRequest_Accepted
 	//	*ConnectRequest_Progress
 	//	*ConnectRequest_Result
+	//	*ConnectRequest_StorageTestResult
 	Message       isConnectRequest_Message `protobuf_oneof:"message"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -292,6 +293,15 @@ func (x *ConnectRequest) GetResult() *JobResult {
 	return nil
 }
 
+func (x *ConnectRequest) GetStorageTestResult() *StorageTestResult {
+	if x != nil {
+		if x, ok := x.Message.(*ConnectRequest_StorageTestResult); ok {
+			return x.StorageTestResult
+		}
+	}
+	return nil
+}
+
 type isConnectRequest_Message interface {
 	isConnectRequest_Message()
 }
@@ -316,6 +326,10 @@ type ConnectRequest_Result struct {
 	Result *JobResult `protobuf:"bytes,5,opt,name=result,proto3,oneof"`
 }
 
+type ConnectRequest_StorageTestResult struct {
+	StorageTestResult *StorageTestResult `protobuf:"bytes,6,opt,name=storage_test_result,json=storageTestResult,proto3,oneof"`
+}
+
 func (*ConnectRequest_Hello) isConnectRequest_Message() {}
 
 func (*ConnectRequest_Heartbeat) isConnectRequest_Message() {}
@@ -325,6 +339,8 @@ func (*ConnectRequest_Accepted) isConnectRequest_Message() {}
 func (*ConnectRequest_Progress) isConnectRequest_Message() {}
 
 func (*ConnectRequest_Result) isConnectRequest_Message() {}
+
+func (*ConnectRequest_StorageTestResult) isConnectRequest_Message() {}
 
 // ConnectResponse is one controller -> agent message.
 type ConnectResponse struct {
@@ -338,6 +354,7 @@ type ConnectResponse struct {
 	//	*ConnectResponse_Cancel
 	//	*ConnectResponse_Abort
 	//	*ConnectResponse_ResultAck
+	//	*ConnectResponse_StorageTest
 	Message       isConnectResponse_Message `protobuf_oneof:"message"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -443,6 +460,15 @@ func (x *ConnectResponse) GetResultAck() *JobResultAck {
 	return nil
 }
 
+func (x *ConnectResponse) GetStorageTest() *StorageTestRequest {
+	if x != nil {
+		if x, ok := x.Message.(*ConnectResponse_StorageTest); ok {
+			return x.StorageTest
+		}
+	}
+	return nil
+}
+
 type isConnectResponse_Message interface {
 	isConnectResponse_Message()
 }
@@ -475,6 +501,10 @@ type ConnectResponse_ResultAck struct {
 	ResultAck *JobResultAck `protobuf:"bytes,7,opt,name=result_ack,json=resultAck,proto3,oneof"`
 }
 
+type ConnectResponse_StorageTest struct {
+	StorageTest *StorageTestRequest `protobuf:"bytes,8,opt,name=storage_test,json=storageTest,proto3,oneof"`
+}
+
 func (*ConnectResponse_Welcome) isConnectResponse_Message() {}
 
 func (*ConnectResponse_Heartbeat) isConnectResponse_Message() {}
@@ -488,6 +518,8 @@ func (*ConnectResponse_Cancel) isConnectResponse_Message() {}
 func (*ConnectResponse_Abort) isConnectResponse_Message() {}
 
 func (*ConnectResponse_ResultAck) isConnectResponse_Message() {}
+
+func (*ConnectResponse_StorageTest) isConnectResponse_Message() {}
 
 // AgentHello opens every stream.
 type AgentHello struct {
@@ -2228,18 +2260,129 @@ func (x *AbortJob) GetMessage() string {
 	return ""
 }
 
+// StorageTestRequest asks the agent to write, list, read back and delete a
+// small object under coffer-test/ in a repository's storage. It carries
+// credentials and travels only on this mTLS channel; the repository's
+// key_material is left empty.
+type StorageTestRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestId     string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Repository    *RepositorySpec        `protobuf:"bytes,2,opt,name=repository,proto3" json:"repository,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StorageTestRequest) Reset() {
+	*x = StorageTestRequest{}
+	mi := &file_coffer_v1_agent_channel_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StorageTestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StorageTestRequest) ProtoMessage() {}
+
+func (x *StorageTestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_agent_channel_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StorageTestRequest.ProtoReflect.Descriptor instead.
+func (*StorageTestRequest) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_agent_channel_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *StorageTestRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *StorageTestRequest) GetRepository() *RepositorySpec {
+	if x != nil {
+		return x.Repository
+	}
+	return nil
+}
+
+// StorageTestResult answers StorageTestRequest.
+type StorageTestResult struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	RequestId string                 `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The steps run, in order; the first failed step ends the test.
+	Steps         []*StorageTestStep `protobuf:"bytes,2,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StorageTestResult) Reset() {
+	*x = StorageTestResult{}
+	mi := &file_coffer_v1_agent_channel_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StorageTestResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StorageTestResult) ProtoMessage() {}
+
+func (x *StorageTestResult) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_agent_channel_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StorageTestResult.ProtoReflect.Descriptor instead.
+func (*StorageTestResult) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_agent_channel_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *StorageTestResult) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *StorageTestResult) GetSteps() []*StorageTestStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
 var File_coffer_v1_agent_channel_proto protoreflect.FileDescriptor
 
 const file_coffer_v1_agent_channel_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcoffer/v1/agent_channel.proto\x12\tcoffer.v1\x1a\x16coffer/v1/common.proto\x1a\x18coffer/v1/recovery.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x02\n" +
+	"\x1dcoffer/v1/agent_channel.proto\x12\tcoffer.v1\x1a\x16coffer/v1/common.proto\x1a\x18coffer/v1/recovery.proto\x1a coffer/v1/storage_location.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n" +
 	"\x0eConnectRequest\x12-\n" +
 	"\x05hello\x18\x01 \x01(\v2\x15.coffer.v1.AgentHelloH\x00R\x05hello\x124\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x14.coffer.v1.HeartbeatH\x00R\theartbeat\x124\n" +
 	"\baccepted\x18\x03 \x01(\v2\x16.coffer.v1.JobAcceptedH\x00R\baccepted\x12:\n" +
 	"\bprogress\x18\x04 \x01(\v2\x1c.coffer.v1.JobProgressReportH\x00R\bprogress\x12.\n" +
-	"\x06result\x18\x05 \x01(\v2\x14.coffer.v1.JobResultH\x00R\x06resultB\t\n" +
-	"\amessage\"\x9b\x03\n" +
+	"\x06result\x18\x05 \x01(\v2\x14.coffer.v1.JobResultH\x00R\x06result\x12N\n" +
+	"\x13storage_test_result\x18\x06 \x01(\v2\x1c.coffer.v1.StorageTestResultH\x00R\x11storageTestResultB\t\n" +
+	"\amessage\"\xdf\x03\n" +
 	"\x0fConnectResponse\x128\n" +
 	"\awelcome\x18\x01 \x01(\v2\x1c.coffer.v1.ControllerWelcomeH\x00R\awelcome\x124\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x14.coffer.v1.HeartbeatH\x00R\theartbeat\x12:\n" +
@@ -2252,7 +2395,8 @@ const file_coffer_v1_agent_channel_proto_rawDesc = "" +
 	"\x06cancel\x18\x05 \x01(\v2\x14.coffer.v1.CancelJobH\x00R\x06cancel\x12+\n" +
 	"\x05abort\x18\x06 \x01(\v2\x13.coffer.v1.AbortJobH\x00R\x05abort\x128\n" +
 	"\n" +
-	"result_ack\x18\a \x01(\v2\x17.coffer.v1.JobResultAckH\x00R\tresultAckB\t\n" +
+	"result_ack\x18\a \x01(\v2\x17.coffer.v1.JobResultAckH\x00R\tresultAck\x12B\n" +
+	"\fstorage_test\x18\b \x01(\v2\x1d.coffer.v1.StorageTestRequestH\x00R\vstorageTestB\t\n" +
 	"\amessage\"\xd6\x01\n" +
 	"\n" +
 	"AgentHello\x12#\n" +
@@ -2416,7 +2560,17 @@ const file_coffer_v1_agent_channel_proto_rawDesc = "" +
 	"\aattempt\x18\x02 \x01(\x05R\aattempt\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\x03R\x05epoch\x12.\n" +
 	"\x06reason\x18\x04 \x01(\x0e2\x16.coffer.v1.AbortReasonR\x06reason\x12\x18\n" +
-	"\amessage\x18\x05 \x01(\tR\amessage*c\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\"n\n" +
+	"\x12StorageTestRequest\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x129\n" +
+	"\n" +
+	"repository\x18\x02 \x01(\v2\x19.coffer.v1.RepositorySpecR\n" +
+	"repository\"d\n" +
+	"\x11StorageTestResult\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x120\n" +
+	"\x05steps\x18\x02 \x03(\v2\x1a.coffer.v1.StorageTestStepR\x05steps*c\n" +
 	"\aJobKind\x12\x18\n" +
 	"\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fJOB_KIND_BACKUP\x10\x01\x12\x14\n" +
@@ -2451,7 +2605,7 @@ func file_coffer_v1_agent_channel_proto_rawDescGZIP() []byte {
 }
 
 var file_coffer_v1_agent_channel_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_coffer_v1_agent_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_coffer_v1_agent_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_coffer_v1_agent_channel_proto_goTypes = []any{
 	(JobKind)(0),                  // 0: coffer.v1.JobKind
 	(JobOutcome)(0),               // 1: coffer.v1.JobOutcome
@@ -2479,14 +2633,17 @@ var file_coffer_v1_agent_channel_proto_goTypes = []any{
 	(*JobResultAck)(nil),          // 23: coffer.v1.JobResultAck
 	(*CancelJob)(nil),             // 24: coffer.v1.CancelJob
 	(*AbortJob)(nil),              // 25: coffer.v1.AbortJob
-	nil,                           // 26: coffer.v1.SourceSpec.SecretsEntry
-	nil,                           // 27: coffer.v1.RepositorySpec.OptionsEntry
-	nil,                           // 28: coffer.v1.RepositorySpec.CredentialsEntry
-	nil,                           // 29: coffer.v1.BackupSpec.TagsEntry
-	(*JobProgress)(nil),           // 30: coffer.v1.JobProgress
-	(*timestamppb.Timestamp)(nil), // 31: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 32: google.protobuf.Struct
-	(*RecoveryStep)(nil),          // 33: coffer.v1.RecoveryStep
+	(*StorageTestRequest)(nil),    // 26: coffer.v1.StorageTestRequest
+	(*StorageTestResult)(nil),     // 27: coffer.v1.StorageTestResult
+	nil,                           // 28: coffer.v1.SourceSpec.SecretsEntry
+	nil,                           // 29: coffer.v1.RepositorySpec.OptionsEntry
+	nil,                           // 30: coffer.v1.RepositorySpec.CredentialsEntry
+	nil,                           // 31: coffer.v1.BackupSpec.TagsEntry
+	(*JobProgress)(nil),           // 32: coffer.v1.JobProgress
+	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 34: google.protobuf.Struct
+	(*RecoveryStep)(nil),          // 35: coffer.v1.RecoveryStep
+	(*StorageTestStep)(nil),       // 36: coffer.v1.StorageTestStep
 }
 var file_coffer_v1_agent_channel_proto_depIdxs = []int32{
 	5,  // 0: coffer.v1.ConnectRequest.hello:type_name -> coffer.v1.AgentHello
@@ -2494,56 +2651,60 @@ var file_coffer_v1_agent_channel_proto_depIdxs = []int32{
 	15, // 2: coffer.v1.ConnectRequest.accepted:type_name -> coffer.v1.JobAccepted
 	17, // 3: coffer.v1.ConnectRequest.progress:type_name -> coffer.v1.JobProgressReport
 	18, // 4: coffer.v1.ConnectRequest.result:type_name -> coffer.v1.JobResult
-	7,  // 5: coffer.v1.ConnectResponse.welcome:type_name -> coffer.v1.ControllerWelcome
-	8,  // 6: coffer.v1.ConnectResponse.heartbeat:type_name -> coffer.v1.Heartbeat
-	9,  // 7: coffer.v1.ConnectResponse.assignment:type_name -> coffer.v1.JobAssignment
-	16, // 8: coffer.v1.ConnectResponse.reattached:type_name -> coffer.v1.JobReattached
-	24, // 9: coffer.v1.ConnectResponse.cancel:type_name -> coffer.v1.CancelJob
-	25, // 10: coffer.v1.ConnectResponse.abort:type_name -> coffer.v1.AbortJob
-	23, // 11: coffer.v1.ConnectResponse.result_ack:type_name -> coffer.v1.JobResultAck
-	6,  // 12: coffer.v1.AgentHello.running_jobs:type_name -> coffer.v1.RunningJob
-	30, // 13: coffer.v1.RunningJob.progress:type_name -> coffer.v1.JobProgress
-	31, // 14: coffer.v1.ControllerWelcome.server_time:type_name -> google.protobuf.Timestamp
-	31, // 15: coffer.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
-	31, // 16: coffer.v1.JobAssignment.lease_expires_at:type_name -> google.protobuf.Timestamp
-	0,  // 17: coffer.v1.JobAssignment.kind:type_name -> coffer.v1.JobKind
-	12, // 18: coffer.v1.JobAssignment.backup:type_name -> coffer.v1.BackupSpec
-	13, // 19: coffer.v1.JobAssignment.restore:type_name -> coffer.v1.RestoreSpec
-	14, // 20: coffer.v1.JobAssignment.verify:type_name -> coffer.v1.VerifySpec
-	32, // 21: coffer.v1.SourceSpec.config:type_name -> google.protobuf.Struct
-	26, // 22: coffer.v1.SourceSpec.secrets:type_name -> coffer.v1.SourceSpec.SecretsEntry
-	27, // 23: coffer.v1.RepositorySpec.options:type_name -> coffer.v1.RepositorySpec.OptionsEntry
-	28, // 24: coffer.v1.RepositorySpec.credentials:type_name -> coffer.v1.RepositorySpec.CredentialsEntry
-	10, // 25: coffer.v1.BackupSpec.source:type_name -> coffer.v1.SourceSpec
-	11, // 26: coffer.v1.BackupSpec.repository:type_name -> coffer.v1.RepositorySpec
-	29, // 27: coffer.v1.BackupSpec.tags:type_name -> coffer.v1.BackupSpec.TagsEntry
-	10, // 28: coffer.v1.RestoreSpec.source:type_name -> coffer.v1.SourceSpec
-	11, // 29: coffer.v1.RestoreSpec.repository:type_name -> coffer.v1.RepositorySpec
-	31, // 30: coffer.v1.RestoreSpec.point_in_time:type_name -> google.protobuf.Timestamp
-	11, // 31: coffer.v1.VerifySpec.repository:type_name -> coffer.v1.RepositorySpec
-	31, // 32: coffer.v1.JobReattached.lease_expires_at:type_name -> google.protobuf.Timestamp
-	30, // 33: coffer.v1.JobProgressReport.progress:type_name -> coffer.v1.JobProgress
-	33, // 34: coffer.v1.JobProgressReport.steps:type_name -> coffer.v1.RecoveryStep
-	1,  // 35: coffer.v1.JobResult.outcome:type_name -> coffer.v1.JobOutcome
-	19, // 36: coffer.v1.JobResult.error:type_name -> coffer.v1.JobError
-	30, // 37: coffer.v1.JobResult.progress:type_name -> coffer.v1.JobProgress
-	31, // 38: coffer.v1.JobResult.started_at:type_name -> google.protobuf.Timestamp
-	31, // 39: coffer.v1.JobResult.finished_at:type_name -> google.protobuf.Timestamp
-	20, // 40: coffer.v1.JobResult.backup:type_name -> coffer.v1.BackupResult
-	21, // 41: coffer.v1.JobResult.restore:type_name -> coffer.v1.RestoreResult
-	22, // 42: coffer.v1.JobResult.verify:type_name -> coffer.v1.VerifyResult
-	32, // 43: coffer.v1.BackupResult.metadata:type_name -> google.protobuf.Struct
-	33, // 44: coffer.v1.RestoreResult.steps:type_name -> coffer.v1.RecoveryStep
-	31, // 45: coffer.v1.RestoreResult.recovered_to:type_name -> google.protobuf.Timestamp
-	32, // 46: coffer.v1.VerifyResult.details:type_name -> google.protobuf.Struct
-	2,  // 47: coffer.v1.AbortJob.reason:type_name -> coffer.v1.AbortReason
-	3,  // 48: coffer.v1.AgentChannelService.Connect:input_type -> coffer.v1.ConnectRequest
-	4,  // 49: coffer.v1.AgentChannelService.Connect:output_type -> coffer.v1.ConnectResponse
-	49, // [49:50] is the sub-list for method output_type
-	48, // [48:49] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	27, // 5: coffer.v1.ConnectRequest.storage_test_result:type_name -> coffer.v1.StorageTestResult
+	7,  // 6: coffer.v1.ConnectResponse.welcome:type_name -> coffer.v1.ControllerWelcome
+	8,  // 7: coffer.v1.ConnectResponse.heartbeat:type_name -> coffer.v1.Heartbeat
+	9,  // 8: coffer.v1.ConnectResponse.assignment:type_name -> coffer.v1.JobAssignment
+	16, // 9: coffer.v1.ConnectResponse.reattached:type_name -> coffer.v1.JobReattached
+	24, // 10: coffer.v1.ConnectResponse.cancel:type_name -> coffer.v1.CancelJob
+	25, // 11: coffer.v1.ConnectResponse.abort:type_name -> coffer.v1.AbortJob
+	23, // 12: coffer.v1.ConnectResponse.result_ack:type_name -> coffer.v1.JobResultAck
+	26, // 13: coffer.v1.ConnectResponse.storage_test:type_name -> coffer.v1.StorageTestRequest
+	6,  // 14: coffer.v1.AgentHello.running_jobs:type_name -> coffer.v1.RunningJob
+	32, // 15: coffer.v1.RunningJob.progress:type_name -> coffer.v1.JobProgress
+	33, // 16: coffer.v1.ControllerWelcome.server_time:type_name -> google.protobuf.Timestamp
+	33, // 17: coffer.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	33, // 18: coffer.v1.JobAssignment.lease_expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 19: coffer.v1.JobAssignment.kind:type_name -> coffer.v1.JobKind
+	12, // 20: coffer.v1.JobAssignment.backup:type_name -> coffer.v1.BackupSpec
+	13, // 21: coffer.v1.JobAssignment.restore:type_name -> coffer.v1.RestoreSpec
+	14, // 22: coffer.v1.JobAssignment.verify:type_name -> coffer.v1.VerifySpec
+	34, // 23: coffer.v1.SourceSpec.config:type_name -> google.protobuf.Struct
+	28, // 24: coffer.v1.SourceSpec.secrets:type_name -> coffer.v1.SourceSpec.SecretsEntry
+	29, // 25: coffer.v1.RepositorySpec.options:type_name -> coffer.v1.RepositorySpec.OptionsEntry
+	30, // 26: coffer.v1.RepositorySpec.credentials:type_name -> coffer.v1.RepositorySpec.CredentialsEntry
+	10, // 27: coffer.v1.BackupSpec.source:type_name -> coffer.v1.SourceSpec
+	11, // 28: coffer.v1.BackupSpec.repository:type_name -> coffer.v1.RepositorySpec
+	31, // 29: coffer.v1.BackupSpec.tags:type_name -> coffer.v1.BackupSpec.TagsEntry
+	10, // 30: coffer.v1.RestoreSpec.source:type_name -> coffer.v1.SourceSpec
+	11, // 31: coffer.v1.RestoreSpec.repository:type_name -> coffer.v1.RepositorySpec
+	33, // 32: coffer.v1.RestoreSpec.point_in_time:type_name -> google.protobuf.Timestamp
+	11, // 33: coffer.v1.VerifySpec.repository:type_name -> coffer.v1.RepositorySpec
+	33, // 34: coffer.v1.JobReattached.lease_expires_at:type_name -> google.protobuf.Timestamp
+	32, // 35: coffer.v1.JobProgressReport.progress:type_name -> coffer.v1.JobProgress
+	35, // 36: coffer.v1.JobProgressReport.steps:type_name -> coffer.v1.RecoveryStep
+	1,  // 37: coffer.v1.JobResult.outcome:type_name -> coffer.v1.JobOutcome
+	19, // 38: coffer.v1.JobResult.error:type_name -> coffer.v1.JobError
+	32, // 39: coffer.v1.JobResult.progress:type_name -> coffer.v1.JobProgress
+	33, // 40: coffer.v1.JobResult.started_at:type_name -> google.protobuf.Timestamp
+	33, // 41: coffer.v1.JobResult.finished_at:type_name -> google.protobuf.Timestamp
+	20, // 42: coffer.v1.JobResult.backup:type_name -> coffer.v1.BackupResult
+	21, // 43: coffer.v1.JobResult.restore:type_name -> coffer.v1.RestoreResult
+	22, // 44: coffer.v1.JobResult.verify:type_name -> coffer.v1.VerifyResult
+	34, // 45: coffer.v1.BackupResult.metadata:type_name -> google.protobuf.Struct
+	35, // 46: coffer.v1.RestoreResult.steps:type_name -> coffer.v1.RecoveryStep
+	33, // 47: coffer.v1.RestoreResult.recovered_to:type_name -> google.protobuf.Timestamp
+	34, // 48: coffer.v1.VerifyResult.details:type_name -> google.protobuf.Struct
+	2,  // 49: coffer.v1.AbortJob.reason:type_name -> coffer.v1.AbortReason
+	11, // 50: coffer.v1.StorageTestRequest.repository:type_name -> coffer.v1.RepositorySpec
+	36, // 51: coffer.v1.StorageTestResult.steps:type_name -> coffer.v1.StorageTestStep
+	3,  // 52: coffer.v1.AgentChannelService.Connect:input_type -> coffer.v1.ConnectRequest
+	4,  // 53: coffer.v1.AgentChannelService.Connect:output_type -> coffer.v1.ConnectResponse
+	53, // [53:54] is the sub-list for method output_type
+	52, // [52:53] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_coffer_v1_agent_channel_proto_init() }
@@ -2553,12 +2714,14 @@ func file_coffer_v1_agent_channel_proto_init() {
 	}
 	file_coffer_v1_common_proto_init()
 	file_coffer_v1_recovery_proto_init()
+	file_coffer_v1_storage_location_proto_init()
 	file_coffer_v1_agent_channel_proto_msgTypes[0].OneofWrappers = []any{
 		(*ConnectRequest_Hello)(nil),
 		(*ConnectRequest_Heartbeat)(nil),
 		(*ConnectRequest_Accepted)(nil),
 		(*ConnectRequest_Progress)(nil),
 		(*ConnectRequest_Result)(nil),
+		(*ConnectRequest_StorageTestResult)(nil),
 	}
 	file_coffer_v1_agent_channel_proto_msgTypes[1].OneofWrappers = []any{
 		(*ConnectResponse_Welcome)(nil),
@@ -2568,6 +2731,7 @@ func file_coffer_v1_agent_channel_proto_init() {
 		(*ConnectResponse_Cancel)(nil),
 		(*ConnectResponse_Abort)(nil),
 		(*ConnectResponse_ResultAck)(nil),
+		(*ConnectResponse_StorageTest)(nil),
 	}
 	file_coffer_v1_agent_channel_proto_msgTypes[6].OneofWrappers = []any{
 		(*JobAssignment_Backup)(nil),
@@ -2585,7 +2749,7 @@ func file_coffer_v1_agent_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coffer_v1_agent_channel_proto_rawDesc), len(file_coffer_v1_agent_channel_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   27,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -49,6 +49,10 @@ const (
 //     agent must stop that attempt at once and not report it again.
 //  5. CancelJob asks the agent to stop; it answers with a JobResult whose
 //     outcome is CANCELLED.
+//  6. StorageTestRequest asks the agent to try a storage location now; it
+//     answers StorageTestResult with the same request_id. This is a
+//     synchronous diagnostic, not a job: it is not recorded in the catalog,
+//     and a result lost with the stream is simply not resent.
 //
 // Delivery is at least once on both sides: receivers deduplicate by
 // (job_id, attempt, epoch) and JobProgress.sequence. The agent keeps resending
@@ -105,6 +109,10 @@ type AgentChannelService_ConnectClient = grpc.BidiStreamingClient[ConnectRequest
 //     agent must stop that attempt at once and not report it again.
 //  5. CancelJob asks the agent to stop; it answers with a JobResult whose
 //     outcome is CANCELLED.
+//  6. StorageTestRequest asks the agent to try a storage location now; it
+//     answers StorageTestResult with the same request_id. This is a
+//     synchronous diagnostic, not a job: it is not recorded in the catalog,
+//     and a result lost with the stream is simply not resent.
 //
 // Delivery is at least once on both sides: receivers deduplicate by
 // (job_id, attempt, epoch) and JobProgress.sequence. The agent keeps resending

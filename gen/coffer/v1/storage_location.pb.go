@@ -670,6 +670,193 @@ func (x *DeleteStorageLocationResponse) GetId() string {
 	return ""
 }
 
+type TestStorageLocationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Agent that runs the test; may be omitted when exactly one agent is
+	// enrolled.
+	AgentId       string `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestStorageLocationRequest) Reset() {
+	*x = TestStorageLocationRequest{}
+	mi := &file_coffer_v1_storage_location_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestStorageLocationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestStorageLocationRequest) ProtoMessage() {}
+
+func (x *TestStorageLocationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_storage_location_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestStorageLocationRequest.ProtoReflect.Descriptor instead.
+func (*TestStorageLocationRequest) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_storage_location_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *TestStorageLocationRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TestStorageLocationRequest) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+type TestStorageLocationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// true when every step succeeded.
+	Ok      bool   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	AgentId string `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// In order: "write", "list", "read", "delete". Steps after a failed one
+	// are not run and not listed.
+	Steps         []*StorageTestStep `protobuf:"bytes,3,rep,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestStorageLocationResponse) Reset() {
+	*x = TestStorageLocationResponse{}
+	mi := &file_coffer_v1_storage_location_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestStorageLocationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestStorageLocationResponse) ProtoMessage() {}
+
+func (x *TestStorageLocationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_storage_location_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestStorageLocationResponse.ProtoReflect.Descriptor instead.
+func (*TestStorageLocationResponse) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_storage_location_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TestStorageLocationResponse) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *TestStorageLocationResponse) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *TestStorageLocationResponse) GetSteps() []*StorageTestStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+// StorageTestStep is one step of a storage test.
+type StorageTestStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Ok    bool                   `protobuf:"varint,2,opt,name=ok,proto3" json:"ok,omitempty"`
+	// Why the step failed; names the object, never credentials.
+	Error         string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	DurationMs    int32  `protobuf:"varint,4,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StorageTestStep) Reset() {
+	*x = StorageTestStep{}
+	mi := &file_coffer_v1_storage_location_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StorageTestStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StorageTestStep) ProtoMessage() {}
+
+func (x *StorageTestStep) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_storage_location_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StorageTestStep.ProtoReflect.Descriptor instead.
+func (*StorageTestStep) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_storage_location_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StorageTestStep) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *StorageTestStep) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *StorageTestStep) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *StorageTestStep) GetDurationMs() int32 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
 var File_coffer_v1_storage_location_proto protoreflect.FileDescriptor
 
 const file_coffer_v1_storage_location_proto_rawDesc = "" +
@@ -740,13 +927,27 @@ const file_coffer_v1_storage_location_proto_rawDesc = "" +
 	"\x1cDeleteStorageLocationRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"/\n" +
 	"\x1dDeleteStorageLocationResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id2\xa8\x04\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"G\n" +
+	"\x1aTestStorageLocationRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\"z\n" +
+	"\x1bTestStorageLocationResponse\x12\x0e\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\x120\n" +
+	"\x05steps\x18\x03 \x03(\v2\x1a.coffer.v1.StorageTestStepR\x05steps\"l\n" +
+	"\x0fStorageTestStep\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x0e\n" +
+	"\x02ok\x18\x02 \x01(\bR\x02ok\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1f\n" +
+	"\vduration_ms\x18\x04 \x01(\x05R\n" +
+	"durationMs2\x8e\x05\n" +
 	"\x16StorageLocationService\x12g\n" +
 	"\x14ListStorageLocations\x12&.coffer.v1.ListStorageLocationsRequest\x1a'.coffer.v1.ListStorageLocationsResponse\x12j\n" +
 	"\x15CreateStorageLocation\x12'.coffer.v1.CreateStorageLocationRequest\x1a(.coffer.v1.CreateStorageLocationResponse\x12a\n" +
 	"\x12GetStorageLocation\x12$.coffer.v1.GetStorageLocationRequest\x1a%.coffer.v1.GetStorageLocationResponse\x12j\n" +
 	"\x15UpdateStorageLocation\x12'.coffer.v1.UpdateStorageLocationRequest\x1a(.coffer.v1.UpdateStorageLocationResponse\x12j\n" +
-	"\x15DeleteStorageLocation\x12'.coffer.v1.DeleteStorageLocationRequest\x1a(.coffer.v1.DeleteStorageLocationResponseB3Z1github.com/cofferhq/coffer/gen/coffer/v1;cofferv1b\x06proto3"
+	"\x15DeleteStorageLocation\x12'.coffer.v1.DeleteStorageLocationRequest\x1a(.coffer.v1.DeleteStorageLocationResponse\x12d\n" +
+	"\x13TestStorageLocation\x12%.coffer.v1.TestStorageLocationRequest\x1a&.coffer.v1.TestStorageLocationResponseB3Z1github.com/cofferhq/coffer/gen/coffer/v1;cofferv1b\x06proto3"
 
 var (
 	file_coffer_v1_storage_location_proto_rawDescOnce sync.Once
@@ -760,7 +961,7 @@ func file_coffer_v1_storage_location_proto_rawDescGZIP() []byte {
 	return file_coffer_v1_storage_location_proto_rawDescData
 }
 
-var file_coffer_v1_storage_location_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_coffer_v1_storage_location_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_coffer_v1_storage_location_proto_goTypes = []any{
 	(*StorageLocation)(nil),               // 0: coffer.v1.StorageLocation
 	(*ListStorageLocationsRequest)(nil),   // 1: coffer.v1.ListStorageLocationsRequest
@@ -773,42 +974,48 @@ var file_coffer_v1_storage_location_proto_goTypes = []any{
 	(*UpdateStorageLocationResponse)(nil), // 8: coffer.v1.UpdateStorageLocationResponse
 	(*DeleteStorageLocationRequest)(nil),  // 9: coffer.v1.DeleteStorageLocationRequest
 	(*DeleteStorageLocationResponse)(nil), // 10: coffer.v1.DeleteStorageLocationResponse
-	nil,                                   // 11: coffer.v1.StorageLocation.OptionsEntry
-	nil,                                   // 12: coffer.v1.CreateStorageLocationRequest.OptionsEntry
-	nil,                                   // 13: coffer.v1.CreateStorageLocationRequest.CredentialsEntry
-	nil,                                   // 14: coffer.v1.UpdateStorageLocationRequest.OptionsEntry
-	nil,                                   // 15: coffer.v1.UpdateStorageLocationRequest.CredentialsEntry
-	(*timestamppb.Timestamp)(nil),         // 16: google.protobuf.Timestamp
-	(*Pagination)(nil),                    // 17: coffer.v1.Pagination
+	(*TestStorageLocationRequest)(nil),    // 11: coffer.v1.TestStorageLocationRequest
+	(*TestStorageLocationResponse)(nil),   // 12: coffer.v1.TestStorageLocationResponse
+	(*StorageTestStep)(nil),               // 13: coffer.v1.StorageTestStep
+	nil,                                   // 14: coffer.v1.StorageLocation.OptionsEntry
+	nil,                                   // 15: coffer.v1.CreateStorageLocationRequest.OptionsEntry
+	nil,                                   // 16: coffer.v1.CreateStorageLocationRequest.CredentialsEntry
+	nil,                                   // 17: coffer.v1.UpdateStorageLocationRequest.OptionsEntry
+	nil,                                   // 18: coffer.v1.UpdateStorageLocationRequest.CredentialsEntry
+	(*timestamppb.Timestamp)(nil),         // 19: google.protobuf.Timestamp
+	(*Pagination)(nil),                    // 20: coffer.v1.Pagination
 }
 var file_coffer_v1_storage_location_proto_depIdxs = []int32{
-	11, // 0: coffer.v1.StorageLocation.options:type_name -> coffer.v1.StorageLocation.OptionsEntry
-	16, // 1: coffer.v1.StorageLocation.created_at:type_name -> google.protobuf.Timestamp
-	16, // 2: coffer.v1.StorageLocation.updated_at:type_name -> google.protobuf.Timestamp
+	14, // 0: coffer.v1.StorageLocation.options:type_name -> coffer.v1.StorageLocation.OptionsEntry
+	19, // 1: coffer.v1.StorageLocation.created_at:type_name -> google.protobuf.Timestamp
+	19, // 2: coffer.v1.StorageLocation.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: coffer.v1.ListStorageLocationsResponse.storage_locations:type_name -> coffer.v1.StorageLocation
-	17, // 4: coffer.v1.ListStorageLocationsResponse.pagination:type_name -> coffer.v1.Pagination
-	12, // 5: coffer.v1.CreateStorageLocationRequest.options:type_name -> coffer.v1.CreateStorageLocationRequest.OptionsEntry
-	13, // 6: coffer.v1.CreateStorageLocationRequest.credentials:type_name -> coffer.v1.CreateStorageLocationRequest.CredentialsEntry
+	20, // 4: coffer.v1.ListStorageLocationsResponse.pagination:type_name -> coffer.v1.Pagination
+	15, // 5: coffer.v1.CreateStorageLocationRequest.options:type_name -> coffer.v1.CreateStorageLocationRequest.OptionsEntry
+	16, // 6: coffer.v1.CreateStorageLocationRequest.credentials:type_name -> coffer.v1.CreateStorageLocationRequest.CredentialsEntry
 	0,  // 7: coffer.v1.CreateStorageLocationResponse.storage_location:type_name -> coffer.v1.StorageLocation
 	0,  // 8: coffer.v1.GetStorageLocationResponse.storage_location:type_name -> coffer.v1.StorageLocation
-	14, // 9: coffer.v1.UpdateStorageLocationRequest.options:type_name -> coffer.v1.UpdateStorageLocationRequest.OptionsEntry
-	15, // 10: coffer.v1.UpdateStorageLocationRequest.credentials:type_name -> coffer.v1.UpdateStorageLocationRequest.CredentialsEntry
+	17, // 9: coffer.v1.UpdateStorageLocationRequest.options:type_name -> coffer.v1.UpdateStorageLocationRequest.OptionsEntry
+	18, // 10: coffer.v1.UpdateStorageLocationRequest.credentials:type_name -> coffer.v1.UpdateStorageLocationRequest.CredentialsEntry
 	0,  // 11: coffer.v1.UpdateStorageLocationResponse.storage_location:type_name -> coffer.v1.StorageLocation
-	1,  // 12: coffer.v1.StorageLocationService.ListStorageLocations:input_type -> coffer.v1.ListStorageLocationsRequest
-	3,  // 13: coffer.v1.StorageLocationService.CreateStorageLocation:input_type -> coffer.v1.CreateStorageLocationRequest
-	5,  // 14: coffer.v1.StorageLocationService.GetStorageLocation:input_type -> coffer.v1.GetStorageLocationRequest
-	7,  // 15: coffer.v1.StorageLocationService.UpdateStorageLocation:input_type -> coffer.v1.UpdateStorageLocationRequest
-	9,  // 16: coffer.v1.StorageLocationService.DeleteStorageLocation:input_type -> coffer.v1.DeleteStorageLocationRequest
-	2,  // 17: coffer.v1.StorageLocationService.ListStorageLocations:output_type -> coffer.v1.ListStorageLocationsResponse
-	4,  // 18: coffer.v1.StorageLocationService.CreateStorageLocation:output_type -> coffer.v1.CreateStorageLocationResponse
-	6,  // 19: coffer.v1.StorageLocationService.GetStorageLocation:output_type -> coffer.v1.GetStorageLocationResponse
-	8,  // 20: coffer.v1.StorageLocationService.UpdateStorageLocation:output_type -> coffer.v1.UpdateStorageLocationResponse
-	10, // 21: coffer.v1.StorageLocationService.DeleteStorageLocation:output_type -> coffer.v1.DeleteStorageLocationResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	13, // 12: coffer.v1.TestStorageLocationResponse.steps:type_name -> coffer.v1.StorageTestStep
+	1,  // 13: coffer.v1.StorageLocationService.ListStorageLocations:input_type -> coffer.v1.ListStorageLocationsRequest
+	3,  // 14: coffer.v1.StorageLocationService.CreateStorageLocation:input_type -> coffer.v1.CreateStorageLocationRequest
+	5,  // 15: coffer.v1.StorageLocationService.GetStorageLocation:input_type -> coffer.v1.GetStorageLocationRequest
+	7,  // 16: coffer.v1.StorageLocationService.UpdateStorageLocation:input_type -> coffer.v1.UpdateStorageLocationRequest
+	9,  // 17: coffer.v1.StorageLocationService.DeleteStorageLocation:input_type -> coffer.v1.DeleteStorageLocationRequest
+	11, // 18: coffer.v1.StorageLocationService.TestStorageLocation:input_type -> coffer.v1.TestStorageLocationRequest
+	2,  // 19: coffer.v1.StorageLocationService.ListStorageLocations:output_type -> coffer.v1.ListStorageLocationsResponse
+	4,  // 20: coffer.v1.StorageLocationService.CreateStorageLocation:output_type -> coffer.v1.CreateStorageLocationResponse
+	6,  // 21: coffer.v1.StorageLocationService.GetStorageLocation:output_type -> coffer.v1.GetStorageLocationResponse
+	8,  // 22: coffer.v1.StorageLocationService.UpdateStorageLocation:output_type -> coffer.v1.UpdateStorageLocationResponse
+	10, // 23: coffer.v1.StorageLocationService.DeleteStorageLocation:output_type -> coffer.v1.DeleteStorageLocationResponse
+	12, // 24: coffer.v1.StorageLocationService.TestStorageLocation:output_type -> coffer.v1.TestStorageLocationResponse
+	19, // [19:25] is the sub-list for method output_type
+	13, // [13:19] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_coffer_v1_storage_location_proto_init() }
@@ -824,7 +1031,7 @@ func file_coffer_v1_storage_location_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coffer_v1_storage_location_proto_rawDesc), len(file_coffer_v1_storage_location_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

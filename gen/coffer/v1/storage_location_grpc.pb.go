@@ -24,6 +24,7 @@ const (
 	StorageLocationService_GetStorageLocation_FullMethodName    = "/coffer.v1.StorageLocationService/GetStorageLocation"
 	StorageLocationService_UpdateStorageLocation_FullMethodName = "/coffer.v1.StorageLocationService/UpdateStorageLocation"
 	StorageLocationService_DeleteStorageLocation_FullMethodName = "/coffer.v1.StorageLocationService/DeleteStorageLocation"
+	StorageLocationService_TestStorageLocation_FullMethodName   = "/coffer.v1.StorageLocationService/TestStorageLocation"
 )
 
 // StorageLocationServiceClient is the client API for StorageLocationService service.
@@ -33,7 +34,7 @@ const (
 // StorageLocationService manages where repositories live.
 //
 // REST: GET/POST /api/storage-locations, GET/PUT/DELETE
-// /api/storage-locations/{id}.
+// /api/storage-locations/{id}, POST /api/storage-locations/{id}/test.
 type StorageLocationServiceClient interface {
 	ListStorageLocations(ctx context.Context, in *ListStorageLocationsRequest, opts ...grpc.CallOption) (*ListStorageLocationsResponse, error)
 	CreateStorageLocation(ctx context.Context, in *CreateStorageLocationRequest, opts ...grpc.CallOption) (*CreateStorageLocationResponse, error)
@@ -43,6 +44,12 @@ type StorageLocationServiceClient interface {
 	// DeleteStorageLocation forgets a location (the repository's data stays);
 	// refused while sources or schedules use it.
 	DeleteStorageLocation(ctx context.Context, in *DeleteStorageLocationRequest, opts ...grpc.CallOption) (*DeleteStorageLocationResponse, error)
+	// TestStorageLocation has an agent write, list, read back and delete a
+	// small object under coffer-test/ in the location, and reports each step.
+	// A failed step is a normal answer (ok false), not an error; errors are
+	// for an unknown location or agent, or an agent that is not connected
+	// (FAILED_PRECONDITION) or does not answer in time (DEADLINE_EXCEEDED).
+	TestStorageLocation(ctx context.Context, in *TestStorageLocationRequest, opts ...grpc.CallOption) (*TestStorageLocationResponse, error)
 }
 
 type storageLocationServiceClient struct {
@@ -103,6 +110,16 @@ func (c *storageLocationServiceClient) DeleteStorageLocation(ctx context.Context
 	return out, nil
 }
 
+func (c *storageLocationServiceClient) TestStorageLocation(ctx context.Context, in *TestStorageLocationRequest, opts ...grpc.CallOption) (*TestStorageLocationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TestStorageLocationResponse)
+	err := c.cc.Invoke(ctx, StorageLocationService_TestStorageLocation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageLocationServiceServer is the server API for StorageLocationService service.
 // All implementations must embed UnimplementedStorageLocationServiceServer
 // for forward compatibility.
@@ -110,7 +127,7 @@ func (c *storageLocationServiceClient) DeleteStorageLocation(ctx context.Context
 // StorageLocationService manages where repositories live.
 //
 // REST: GET/POST /api/storage-locations, GET/PUT/DELETE
-// /api/storage-locations/{id}.
+// /api/storage-locations/{id}, POST /api/storage-locations/{id}/test.
 type StorageLocationServiceServer interface {
 	ListStorageLocations(context.Context, *ListStorageLocationsRequest) (*ListStorageLocationsResponse, error)
 	CreateStorageLocation(context.Context, *CreateStorageLocationRequest) (*CreateStorageLocationResponse, error)
@@ -120,6 +137,12 @@ type StorageLocationServiceServer interface {
 	// DeleteStorageLocation forgets a location (the repository's data stays);
 	// refused while sources or schedules use it.
 	DeleteStorageLocation(context.Context, *DeleteStorageLocationRequest) (*DeleteStorageLocationResponse, error)
+	// TestStorageLocation has an agent write, list, read back and delete a
+	// small object under coffer-test/ in the location, and reports each step.
+	// A failed step is a normal answer (ok false), not an error; errors are
+	// for an unknown location or agent, or an agent that is not connected
+	// (FAILED_PRECONDITION) or does not answer in time (DEADLINE_EXCEEDED).
+	TestStorageLocation(context.Context, *TestStorageLocationRequest) (*TestStorageLocationResponse, error)
 	mustEmbedUnimplementedStorageLocationServiceServer()
 }
 
@@ -144,6 +167,9 @@ func (UnimplementedStorageLocationServiceServer) UpdateStorageLocation(context.C
 }
 func (UnimplementedStorageLocationServiceServer) DeleteStorageLocation(context.Context, *DeleteStorageLocationRequest) (*DeleteStorageLocationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteStorageLocation not implemented")
+}
+func (UnimplementedStorageLocationServiceServer) TestStorageLocation(context.Context, *TestStorageLocationRequest) (*TestStorageLocationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TestStorageLocation not implemented")
 }
 func (UnimplementedStorageLocationServiceServer) mustEmbedUnimplementedStorageLocationServiceServer() {
 }
@@ -257,6 +283,24 @@ func _StorageLocationService_DeleteStorageLocation_Handler(srv interface{}, ctx 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StorageLocationService_TestStorageLocation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TestStorageLocationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageLocationServiceServer).TestStorageLocation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StorageLocationService_TestStorageLocation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageLocationServiceServer).TestStorageLocation(ctx, req.(*TestStorageLocationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StorageLocationService_ServiceDesc is the grpc.ServiceDesc for StorageLocationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -283,6 +327,10 @@ var StorageLocationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteStorageLocation",
 			Handler:    _StorageLocationService_DeleteStorageLocation_Handler,
+		},
+		{
+			MethodName: "TestStorageLocation",
+			Handler:    _StorageLocationService_TestStorageLocation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
