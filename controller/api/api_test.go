@@ -77,6 +77,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"source duplicate name", "POST", "/api/sources", map[string]any{"name": "files1", "type": "files", "config": map[string]any{"paths": []string{"/srv"}}}, 400, "name"},
 		{"location bad scheme", "POST", "/api/storage-locations", map[string]any{"name": "x", "url": "ftp://host/x"}, 400, "url"},
 		{"location password in URL", "POST", "/api/storage-locations", map[string]any{"name": "x", "url": "sftp://u:pw@127.0.0.1/x"}, 400, "url"},
+		{"location bad bandwidth limit", "POST", "/api/storage-locations", map[string]any{"name": "x", "url": "file:///tmp/x", "options": map[string]any{"uploadBytesPerSecond": "fast"}}, 400, "options"},
 		{"join token negative ttl", "POST", "/api/agents/join-tokens", map[string]any{"ttlSeconds": -5}, 400, "ttlSeconds"},
 		{"token bad role", "POST", "/api/tokens", map[string]any{"name": "t", "role": "god"}, 400, "role"},
 		{"unknown agent", "GET", "/api/agents/nope", nil, 404, "id"},

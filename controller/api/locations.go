@@ -63,6 +63,9 @@ func (s *Locations) CreateStorageLocation(ctx context.Context, req *cofferv1.Cre
 	if err := checkStorageURL(req.GetUrl()); err != nil {
 		return nil, err
 	}
+	if _, err := all.ParseLimits(req.GetOptions()); err != nil {
+		return nil, apierr.Invalid("options", "%v", err)
+	}
 	key := idempotencyKey(ctx, req.GetIdempotencyKey())
 	creds, err := s.d.Repos.Prepare(ctx, req.GetUrl(), req.GetOptions(), withoutEmpty(req.GetCredentials()))
 	if err != nil {

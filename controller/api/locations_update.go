@@ -33,6 +33,9 @@ func (s *Locations) UpdateStorageLocation(ctx context.Context, req *cofferv1.Upd
 		l.URL, recheck = req.GetUrl(), true
 	}
 	if len(req.GetOptions()) > 0 {
+		if _, err := all.ParseLimits(req.GetOptions()); err != nil {
+			return nil, apierr.Invalid("options", "%v", err)
+		}
 		l.Options, recheck = req.GetOptions(), true
 	}
 	if req.IsDefault != nil {

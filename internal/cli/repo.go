@@ -45,6 +45,9 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 backup incomplete (unreadable files skip
 	pf.BoolVar(&f.json, "json", false, "print JSON (lines for progress)")
 	pf.StringVar(&f.storage.SFTPKeyFile, "sftp-key", "", "SSH private key for sftp:// repositories")
 	pf.StringVar(&f.storage.SFTPKnownHosts, "sftp-known-hosts", "", "known_hosts file for sftp:// repositories")
+	pf.Int64Var(&f.storage.UploadBPS, "limit-upload", 0, "limit uploads to this many bytes per second (0: unlimited)")
+	pf.Int64Var(&f.storage.DownloadBPS, "limit-download", 0, "limit downloads to this many bytes per second (0: unlimited)")
+	pf.IntVar(&f.storage.ConcurrencyLimit, "max-connections", 0, "at most this many storage requests at once (0: no limit)")
 	cmd.AddCommand(
 		initCommand(f),
 		backupCommand(f),

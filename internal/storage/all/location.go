@@ -1,7 +1,9 @@
 package all
 
 import (
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -11,7 +13,10 @@ import (
 // environment variable (AWS_ACCESS_KEY_ID, AZURE_STORAGE_KEY, ...) or by
 // an alias (accessKeyId, connectionString, ..., and "password" for SFTP).
 // Given credentials override the process environment, which remains the
-// fallback (instance roles and the like). Controller and agent both use it,
+// fallback (instance roles and the like). Options "uploadBytesPerSecond",
+// "downloadBytesPerSecond" and "maxConnections" add the limit wrapper;
+// values that are not whole non-negative numbers are ignored here and
+// refused when the location is registered (ParseLimits). Controller and agent both use it,
 // so a location opens the same way on either side.
 func LocationOptions(options, creds map[string]string, create bool) Options {
 	env := map[string]string{}
@@ -25,8 +30,12 @@ func LocationOptions(options, creds map[string]string, create bool) Options {
 	if r := options["region"]; r != "" {
 		env["AWS_REGION"] = r
 	}
+	limits, _ := ParseLimits(options)
 	return Options{
-		Create: create,
+		UploadBPS:        limits.UploadBPS,
+		DownloadBPS:      limits.DownloadBPS,
+		ConcurrencyLimit: limits.ConcurrencyLimit,
+		Create:           create,
 		Env: func(name string) string {
 			if v, ok := env[name]; ok {
 				return v
@@ -37,6 +46,34 @@ func LocationOptions(options, creds map[string]string, create bool) Options {
 		SFTPKeyFile:    options["keyFile"],
 		SFTPKnownHosts: options["knownHosts"],
 	}
+}
+
+// Limits are a location's bandwidth and concurrency limits.
+type Limits struct {
+	UploadBPS, DownloadBPS int64
+	ConcurrencyLimit       int
+}
+
+// ParseLimits reads the limit options of a location, naming a bad one.
+func ParseLimits(options map[string]string) (Limits, error) {
+	var l Limits
+	for key, dst := range map[string]*int64{"uploadBytesPerSecond": &l.UploadBPS, "downloadBytesPerSecond": &l.DownloadBPS} {
+		if v, ok := options[key]; ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return Limits{}, fmt.Errorf("option %s: %q is not a whole number of bytes per second", key, v)
+			}
+			*dst = n
+		}
+	}
+	if v, ok := options["maxConnections"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return Limits{}, fmt.Errorf("option maxConnections: %q is not a whole number", v)
+		}
+		l.ConcurrencyLimit = n
+	}
+	return l, nil
 }
 
 // credentialEnv maps credential aliases to environment variable names.

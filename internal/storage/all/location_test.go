@@ -1,6 +1,9 @@
 package all
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestLocationOptionsMapsCredentials(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "from-process-env")
@@ -23,5 +26,15 @@ func TestLocationOptionsMapsCredentials(t *testing.T) {
 	}
 	if !o.Create || o.SFTPPassword != "pw" || o.SFTPKeyFile != "/k" || o.SFTPKnownHosts != "/kh" {
 		t.Errorf("options = %+v", o)
+	}
+}
+
+func TestLocationLimits(t *testing.T) {
+	o := LocationOptions(map[string]string{"uploadBytesPerSecond": "1048576", "downloadBytesPerSecond": "2048", "maxConnections": "4"}, nil, false)
+	if o.UploadBPS != 1048576 || o.DownloadBPS != 2048 || o.ConcurrencyLimit != 4 {
+		t.Fatalf("limits not applied: %+v", o)
+	}
+	if _, err := ParseLimits(map[string]string{"uploadBytesPerSecond": "10MB"}); err == nil || !strings.Contains(err.Error(), "uploadBytesPerSecond") {
+		t.Fatalf("bad limit accepted or not named: %v", err)
 	}
 }
