@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -22,13 +21,6 @@ import (
 var version = "dev"
 
 func main() {
-	// Backups keep a bounded working set (packs being filled and uploaded,
-	// chunks in flight) that is mostly reused buffers; the default GOGC of
-	// 100 would let the heap grow to twice that before collecting. A lower
-	// target keeps the agent's footprint next to a database small and flat.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(25)
-	}
 	root := &cobra.Command{
 		Use:           "coffer",
 		Short:         "Backup and recovery for PostgreSQL, MySQL/MariaDB, MongoDB and file systems",

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cofferhq/coffer/internal/archiver"
+	"github.com/cofferhq/coffer/internal/memlimit"
 	"github.com/cofferhq/coffer/internal/repo"
 )
 
@@ -67,6 +68,7 @@ func runBackup(cmd *cobra.Command, f *repoFlags, bf *backupFlags, args []string)
 	}
 	defer r.Backend().Close()
 	r.SetOptions(repo.Options{Compression: compression})
+	memlimit.ForBackup(r.IndexedBlobs())
 
 	host := bf.host
 	if host == "" {

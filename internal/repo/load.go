@@ -192,3 +192,7 @@ feed:
 	}
 	return first
 }
+
+// IndexedBlobs returns how many blobs the loaded index holds; each costs
+// about a hundred bytes of memory.
+func (r *Repository) IndexedBlobs() int { return r.idx.blobCount() }

@@ -106,7 +106,8 @@ func (r *Restorer) restoreFile(ctx context.Context, n *repo.Node, dst string) er
 	if err := r.clear(dst); err != nil {
 		return err
 	}
-	f, err := r.createTemp(dst, n)
+	// A file written by one job (and not empty) is created by that job.
+	f, err := r.createTemp(dst, n, len(n.Content) > 0 && len(n.Content) <= chunksPerJob)
 	if err != nil {
 		return err
 	}

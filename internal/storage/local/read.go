@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cofferhq/coffer/internal/rawfile"
 	"github.com/cofferhq/coffer/internal/storage"
 )
 
@@ -22,7 +23,7 @@ func (b *Backend) Open(ctx context.Context, name string, offset, length int64) (
 	if offset < 0 {
 		return nil, fmt.Errorf("open: %w", storage.Permanent(name, fmt.Errorf("negative offset %d", offset)))
 	}
-	f, err := os.Open(path)
+	f, err := rawfile.Open(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, opError("open", name, err, true)
 	}
@@ -30,17 +31,15 @@ func (b *Backend) Open(ctx context.Context, name string, offset, length int64) (
 	if err == nil && fi.IsDir() {
 		err = storage.NotExist(name, errIsDir)
 	}
-	if err == nil && offset > 0 {
-		_, err = f.Seek(offset, io.SeekStart)
-	}
 	if err != nil {
 		_ = f.Close()
 		return nil, opError("open", name, err, true)
 	}
 	if length < 0 {
-		return f, nil
+		length = max(fi.Size()-offset, 0)
 	}
-	return &limitedFile{Reader: io.LimitReader(f, length), f: f}, nil
+	// Positioned reads: no seek, and one system call per read.
+	return &limitedFile{Reader: io.NewSectionReader(f, offset, length), f: f}, nil
 }
 
 type limitedFile struct {
