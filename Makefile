@@ -30,7 +30,7 @@ deps:
 
 ## test: every test, with the race detector, against real servers
 test: deps build
-	$(GO) test -race -timeout 40m $(PKGS)
+	$(GO) test -race -count=1 -timeout 40m $(PKGS)
 
 test-short:
 	$(GO) test -short $(PKGS)
