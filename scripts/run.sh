@@ -15,7 +15,9 @@ DIR=$(cd "$DIR" && pwd)
 
 "$COFFER" dev --data-dir "$DIR" --http-addr "$HTTP" --grpc-addr "$GRPC" &
 dev=$!
-trap 'kill -INT $dev 2>/dev/null; wait $dev 2>/dev/null' INT TERM EXIT
+stop() { kill -INT $dev 2>/dev/null || true; wait $dev 2>/dev/null || true; }
+trap 'stop; exit 0' INT TERM   # Ctrl-C is how a user ends it: not an error
+trap stop EXIT
 
 for _ in $(seq 1 300); do
   curl -fsS "http://$HTTP/healthz" >/dev/null 2>&1 && [ -s "$DIR/admin.token" ] && break
@@ -39,4 +41,4 @@ fi
 echo
 echo "Dashboard and API: http://$HTTP/   (paste the token from $DIR/admin.token)"
 echo "CLI:  export COFFER_ADDR=http://$HTTP COFFER_TOKEN=\$(cat $DIR/admin.token); $COFFER backup list"
-wait $dev
+wait $dev || true
