@@ -131,9 +131,11 @@ func compressBlob(dst, data []byte) []byte {
 }
 
 // compressWith is compressBlob with a chosen encoder; nil stores raw.
+// Large chunks that look incompressible (encrypted, already compressed
+// data) are stored raw without a full attempt: see incompressible.
 func compressWith(enc *zstd.Encoder, dst, data []byte) []byte {
 	start := len(dst)
-	if enc == nil {
+	if enc == nil || incompressible(data) {
 		dst = append(dst, flagRaw)
 		return append(dst, data...)
 	}
@@ -144,6 +146,38 @@ func compressWith(enc *zstd.Encoder, dst, data []byte) []byte {
 	}
 	dst = append(dst[:start], flagRaw)
 	return append(dst, data...)
+}
+
+// Probing: three slices of probeSize bytes (start, middle, end) of a chunk of
+// at least probeMin bytes are compressed with the fastest level; when they
+// shrink by less than 3% together, the chunk is stored raw. A full attempt
+// at the default level costs as much CPU as compressing text, for nothing.
+const (
+	probeMin  = 256 << 10
+	probeSize = 16 << 10
+)
+
+var (
+	probeOnce sync.Once
+	probeEnc  *zstd.Encoder
+	probeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 3*probeSize+1024); return &b }}
+)
+
+func incompressible(data []byte) bool {
+	if len(data) < probeMin {
+		return false
+	}
+	probeOnce.Do(func() { probeEnc = newEncoder(zstd.SpeedFastest) })
+	bp := probeBufs.Get().(*[]byte)
+	defer probeBufs.Put(bp)
+	out := (*bp)[:0]
+	in := 0
+	for _, off := range []int{0, len(data)/2 - probeSize/2, len(data) - probeSize} {
+		out = probeEnc.EncodeAll(data[off:off+probeSize], out)
+		in += probeSize
+	}
+	*bp = out[:0]
+	return len(out)*100 >= in*97
 }
 
 var errBadFlag = errors.New("unknown compression flag")
