@@ -109,10 +109,15 @@ func (r *Restorer) Restore(ctx context.Context, sn *repo.Snapshot, target string
 	if err := os.MkdirAll(target, 0o700); err != nil {
 		return Progress{}, fmt.Errorf("create restore target: %w", err)
 	}
-	for _, inc := range r.opts.Include {
+	cleaned := make([]string, len(r.opts.Include))
+	for i, inc := range r.opts.Include {
 		if !strings.HasPrefix(inc, "/") {
 			return Progress{}, fmt.Errorf("include path %q: must be absolute, as listed in the snapshot", inc)
 		}
+		cleaned[i] = filepath.Clean(inc) // once, not per node
+	}
+	if len(cleaned) > 0 {
+		r.opts.Include = cleaned
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -177,7 +182,6 @@ func (r *Restorer) included(p string) (inside, ancestor bool) {
 		return true, false
 	}
 	for _, inc := range r.opts.Include {
-		inc = filepath.Clean(inc)
 		if p == inc || strings.HasPrefix(p, inc+"/") || inc == "/" {
 			return true, false
 		}

@@ -1,6 +1,7 @@
 package restorer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -138,18 +139,8 @@ func (r *Restorer) restoreFile(ctx context.Context, n *repo.Node, dst string) er
 
 // validName refuses names that would escape the target directory.
 func validName(name []byte) error {
-	s := string(name)
-	if s == "" || s == "." || s == ".." || filepath.Base(s) != s || containsSlash(name) {
+	if s := string(name); s == "" || s == "." || s == ".." || bytes.ContainsAny(name, "/\x00") {
 		return fmt.Errorf("%w: invalid file name %q in snapshot", ErrCorrupt, s)
 	}
 	return nil
-}
-
-func containsSlash(b []byte) bool {
-	for _, c := range b {
-		if c == '/' || c == 0 {
-			return true
-		}
-	}
-	return false
 }
