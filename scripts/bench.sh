@@ -11,7 +11,7 @@ W=${BENCH_DIR:-$PWD/.bench}
 MIB=${BENCH_MIB:-2048}
 SMALL=${BENCH_SMALL_MIB:-1024}
 LARGE=${BENCH_LARGE_MIB:-4096}
-export RESTIC_PASSWORD=bench-password COFFER_PASSPHRASE=
+export RESTIC_PASSWORD=bench-password
 unset COFFER_PASSPHRASE
 
 if ! command -v restic >/dev/null; then
