@@ -172,7 +172,8 @@ func (a *Archiver) report(phase string, start time.Time) {
 	}
 }
 
-// cleanPaths makes paths absolute and drops those inside another given path.
+// cleanPaths makes paths absolute; paths inside another given path are
+// folded into it by buildVirtual.
 func cleanPaths(paths []string, haveStreams bool) ([]string, error) {
 	if len(paths) == 0 && !haveStreams {
 		return nil, errors.New("no paths to back up")
