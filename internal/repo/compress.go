@@ -157,17 +157,14 @@ const (
 	probeSize = 16 << 10
 )
 
-var (
-	probeOnce sync.Once
-	probeEnc  *zstd.Encoder
-	probeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 3*probeSize+1024); return &b }}
-)
+var probeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 3*probeSize+1024); return &b }}
 
 func incompressible(data []byte) bool {
 	if len(data) < probeMin {
 		return false
 	}
-	probeOnce.Do(func() { probeEnc = newEncoder(zstd.SpeedFastest) })
+	// The shared fastest-level encoder: same settings, no second encoder.
+	probeEnc := encoderFor(CompressionFastest)
 	bp := probeBufs.Get().(*[]byte)
 	defer probeBufs.Put(bp)
 	out := (*bp)[:0]

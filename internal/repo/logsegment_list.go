@@ -63,14 +63,7 @@ func (t *LogTimeline) Has(first, last uint64) bool {
 func (t *LogTimeline) Missing(first, last uint64) []uint64 {
 	var out []uint64
 	for s := first; s <= last; s++ {
-		found := false
-		for _, r := range t.Runs {
-			if r.First <= s && s <= r.Last {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !t.Has(s, s) {
 			out = append(out, s)
 		}
 	}

@@ -77,16 +77,11 @@ func (r *Repository) SaveLogSegment(ctx context.Context, f LogFile, data []byte,
 // file (one ranged read of at most 64 KiB). A missing file yields an error
 // matching ErrLogNotFound and storage.ErrNotExist.
 func (r *Repository) StatLogSegment(ctx context.Context, f LogFile) (LogSegmentInfo, error) {
-	object := f.Object()
-	rd, err := r.be.Open(ctx, object, 0, logPrefixSize+logMaxHeader)
-	if err != nil {
-		return LogSegmentInfo{}, logOpenErr(object, err)
-	}
-	defer rd.Close()
-	d, err := openLogHeader(r.keys, object, rd)
+	rd, d, err := r.openLog(ctx, f, logPrefixSize+logMaxHeader)
 	if err != nil {
 		return LogSegmentInfo{}, err
 	}
+	rd.Close()
 	return d.info, nil
 }
 
@@ -96,20 +91,31 @@ func (r *Repository) StatLogSegment(ctx context.Context, f LogFile) (LogSegmentI
 // Damage yields a *CorruptionError naming the object; a missing file an
 // error matching ErrLogNotFound.
 func (r *Repository) LoadLogSegment(ctx context.Context, f LogFile, w io.Writer) (LogSegmentInfo, error) {
-	object := f.Object()
-	rd, err := r.be.Open(ctx, object, 0, -1)
-	if err != nil {
-		return LogSegmentInfo{}, logOpenErr(object, err)
-	}
-	defer rd.Close()
-	d, err := openLogHeader(r.keys, object, rd)
+	rd, d, err := r.openLog(ctx, f, -1)
 	if err != nil {
 		return LogSegmentInfo{}, err
 	}
+	defer rd.Close()
 	if err := d.copyTo(r.keys, w); err != nil {
 		return d.info, err
 	}
 	return d.info, nil
+}
+
+// openLog opens the first length bytes of a stored log file (-1: all of
+// it) and authenticates its header. The caller closes the reader.
+func (r *Repository) openLog(ctx context.Context, f LogFile, length int64) (io.ReadCloser, *logDecoder, error) {
+	object := f.Object()
+	rd, err := r.be.Open(ctx, object, 0, length)
+	if err != nil {
+		return nil, nil, logOpenErr(object, err)
+	}
+	d, err := openLogHeader(r.keys, object, rd)
+	if err != nil {
+		rd.Close()
+		return nil, nil, err
+	}
+	return rd, d, nil
 }
 
 // RemoveLogSegment deletes one log file (retention).

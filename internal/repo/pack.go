@@ -56,7 +56,7 @@ func packHeaderAAD(pack ID, epoch uint32) []byte {
 // encodePackHeader returns the header plaintext: uvarint count, then per
 // blob type(1) || id(32) || uvarint offset || uvarint length || uvarint raw.
 func encodePackHeader(entries []packEntry) []byte {
-	buf := make([]byte, 0, binary.MaxVarintLen64+len(entries)*(33+3*binary.MaxVarintLen32))
+	buf := make([]byte, 0, binary.MaxVarintLen64+len(entries)*headerEntryMax)
 	buf = binary.AppendUvarint(buf, uint64(len(entries)))
 	for _, e := range entries {
 		buf = appendHeaderEntry(buf, e)

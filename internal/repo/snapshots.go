@@ -1,14 +1,16 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/cofferhq/coffer/internal/storage"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/cofferhq/coffer/internal/storage"
 )
 
 const snapshotsPrefix = "snapshots/"
@@ -106,7 +108,8 @@ func sortSnapshots(s []SnapshotEntry) {
 		if !a.Equal(b) {
 			return a.Before(b)
 		}
-		return s[i].ID.String() < s[j].ID.String()
+		// Byte order is hex order, without two hex strings per comparison.
+		return bytes.Compare(s[i].ID[:], s[j].ID[:]) < 0
 	})
 }
 
