@@ -71,14 +71,7 @@ func (s *Agents) ListAgents(ctx context.Context, req *cofferv1.ListAgentsRequest
 }
 
 func (s *Agents) byID(ctx context.Context, id string) (catalog.Agent, error) {
-	if id == "" {
-		return catalog.Agent{}, apierr.Invalid("id", "is required")
-	}
-	a, err := s.d.Store.GetAgent(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return a, apierr.NotFound("id", "agent", id)
-	}
-	return a, err
+	return byID(ctx, "id", "agent", id, s.d.Store.GetAgent)
 }
 
 func (s *Agents) GetAgent(ctx context.Context, req *cofferv1.GetAgentRequest) (*cofferv1.GetAgentResponse, error) {

@@ -46,14 +46,7 @@ func (s *Locations) GetStorageLocation(ctx context.Context, req *cofferv1.GetSto
 }
 
 func (s *Locations) byID(ctx context.Context, id string) (catalog.StorageLocation, error) {
-	if id == "" {
-		return catalog.StorageLocation{}, apierr.Invalid("id", "is required")
-	}
-	l, err := s.d.Store.GetStorageLocation(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return l, apierr.NotFound("id", "storage location", id)
-	}
-	return l, err
+	return byID(ctx, "id", "storage location", id, s.d.Store.GetStorageLocation)
 }
 
 func (s *Locations) CreateStorageLocation(ctx context.Context, req *cofferv1.CreateStorageLocationRequest) (*cofferv1.CreateStorageLocationResponse, error) {

@@ -56,16 +56,23 @@ func (d *Deps) checkLocation(ctx context.Context, field, id string) error {
 	return err
 }
 
+// byID loads the object of kind named by id in request field field with
+// get, turning an empty id and catalog.ErrNotFound into API errors.
+func byID[T any](ctx context.Context, field, kind, id string, get func(context.Context, string) (T, error)) (T, error) {
+	if id == "" {
+		var zero T
+		return zero, apierr.Invalid(field, "is required")
+	}
+	v, err := get(ctx, id)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return v, apierr.NotFound(field, kind, id)
+	}
+	return v, err
+}
+
 // backupByID loads a backup named in the URL.
 func (d *Deps) backupByID(ctx context.Context, field, id string) (catalog.Backup, error) {
-	if id == "" {
-		return catalog.Backup{}, apierr.Invalid(field, "is required")
-	}
-	b, err := d.Store.GetBackup(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return b, apierr.NotFound(field, "backup", id)
-	}
-	return b, err
+	return byID(ctx, field, "backup", id, d.Store.GetBackup)
 }
 
 // liveJob returns the job of a subject that has not finished, for its

@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"errors"
 
-	"github.com/cofferhq/coffer/controller/apierr"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 	"github.com/cofferhq/coffer/internal/catalog"
 )
@@ -31,13 +29,7 @@ func (s *Recovery) GetRecoveryStatus(ctx context.Context, req *cofferv1.GetRecov
 }
 
 func (s *Recovery) byID(ctx context.Context, field, id string) (catalog.RecoveryJob, error) {
-	if id == "" {
-		return catalog.RecoveryJob{}, apierr.Invalid(field, "is required")
-	}
-	r, err := s.d.Store.GetRecoveryJob(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return r, apierr.NotFound(field, "recovery job", id)
-	}
+	r, err := byID(ctx, field, "recovery job", id, s.d.Store.GetRecoveryJob)
 	if err != nil {
 		return r, err
 	}

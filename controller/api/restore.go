@@ -19,10 +19,7 @@ func (s *Recovery) Restore(ctx context.Context, req *cofferv1.RestoreRequest) (*
 		}
 		return nil, apierr.Invalid("backupId", "is required")
 	}
-	b, err := s.d.Store.GetBackup(ctx, req.GetBackupId())
-	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, apierr.NotFound("backupId", "backup", req.GetBackupId())
-	}
+	b, err := s.d.backupByID(ctx, "backupId", req.GetBackupId())
 	if err != nil {
 		return nil, err
 	}

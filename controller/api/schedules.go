@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/cofferhq/coffer/controller/apierr"
@@ -45,14 +44,7 @@ func (s *Schedules) GetBackupSchedule(ctx context.Context, req *cofferv1.GetBack
 }
 
 func (s *Schedules) byID(ctx context.Context, id string) (catalog.BackupSchedule, error) {
-	if id == "" {
-		return catalog.BackupSchedule{}, apierr.Invalid("id", "is required")
-	}
-	sc, err := s.d.Store.GetSchedule(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return sc, apierr.NotFound("id", "backup schedule", id)
-	}
-	return sc, err
+	return byID(ctx, "id", "backup schedule", id, s.d.Store.GetSchedule)
 }
 
 func (s *Schedules) CreateBackupSchedule(ctx context.Context, req *cofferv1.CreateBackupScheduleRequest) (*cofferv1.CreateBackupScheduleResponse, error) {

@@ -78,7 +78,7 @@ func (s *Sources) CreateSource(ctx context.Context, req *cofferv1.CreateSourceRe
 	if err := checkSourceConfig(typ, cfg); err != nil {
 		return nil, err
 	}
-	agentID, err := s.owner(ctx, req.GetAgentId())
+	agentID, err := s.d.agentOrOnly(ctx, req.GetAgentId())
 	if err != nil {
 		return nil, err
 	}
@@ -108,12 +108,6 @@ func (s *Sources) CreateSource(ctx context.Context, req *cofferv1.CreateSourceRe
 		}
 	}
 	return &cofferv1.CreateSourceResponse{Source: sourceProto(src)}, nil
-}
-
-// owner resolves the owning agent: the named one, or the only enrolled
-// agent when none is named.
-func (s *Sources) owner(ctx context.Context, id string) (string, error) {
-	return s.d.agentOrOnly(ctx, id)
 }
 
 // agentOrOnly resolves an agentId field: the named live agent, or the only

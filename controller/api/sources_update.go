@@ -25,7 +25,7 @@ func (s *Sources) UpdateSource(ctx context.Context, req *cofferv1.UpdateSourceRe
 		src.Name = req.GetName()
 	}
 	if req.AgentId != nil {
-		if src.AgentID, err = s.owner(ctx, req.GetAgentId()); err != nil {
+		if src.AgentID, err = s.d.agentOrOnly(ctx, req.GetAgentId()); err != nil {
 			return nil, err
 		}
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 
 	"github.com/cofferhq/coffer/controller/apierr"
 	"github.com/cofferhq/coffer/controller/auth"
@@ -36,14 +35,7 @@ func (s *Tokens) ListApiTokens(ctx context.Context, req *cofferv1.ListApiTokensR
 }
 
 func (s *Tokens) byID(ctx context.Context, id string) (catalog.APIToken, error) {
-	if id == "" {
-		return catalog.APIToken{}, apierr.Invalid("id", "is required")
-	}
-	t, err := s.d.Store.GetAPIToken(ctx, id)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return t, apierr.NotFound("id", "API token", id)
-	}
-	return t, err
+	return byID(ctx, "id", "API token", id, s.d.Store.GetAPIToken)
 }
 
 func (s *Tokens) GetApiToken(ctx context.Context, req *cofferv1.GetApiTokenRequest) (*cofferv1.GetApiTokenResponse, error) {
