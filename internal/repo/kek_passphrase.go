@@ -2,7 +2,6 @@ package repo
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 
 	"github.com/cofferhq/coffer/internal/crypto"
@@ -45,8 +44,7 @@ func (k *passphraseKEK) GoString() string { return k.String() }
 
 func (k *passphraseKEK) Wrap(_ context.Context, slot *KeySlot, aad, master []byte) error {
 	p := k.params
-	p.Salt = make([]byte, 16)
-	rand.Read(p.Salt)
+	p.Salt = randomBytes(16)
 	if err := p.validate(); err != nil {
 		return err
 	}
