@@ -45,13 +45,3 @@ func isInvalidRange(err error) bool {
 	return bloberror.HasCode(err, bloberror.InvalidRange) ||
 		errors.As(err, &respErr) && respErr.StatusCode == http.StatusRequestedRangeNotSatisfiable
 }
-
-// saveError classifies a failed save. A save never reports a missing
-// object: a 404 there means a lost upload session, which a retry fixes.
-func saveError(name string, err error) error {
-	c := classify(name, err)
-	if storage.IsNotExist(c) {
-		return err
-	}
-	return c
-}

@@ -30,7 +30,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	}
 	client := b.container.NewBlockBlobClient(b.blobName(name))
 	if _, err := client.UploadStream(ctx, storage.CheckSize(r, name, size), opts); err != nil {
-		return fmt.Errorf("save %s: %w", name, saveError(name, err))
+		return fmt.Errorf("save %s: %w", name, storage.SaveError(name, err, classify))
 	}
 	return nil
 }

@@ -47,13 +47,3 @@ func httpStatus(err error) int {
 	}
 	return 0
 }
-
-// saveError classifies a failed save. A save never reports a missing
-// object: a 404 there means a lost upload session, which a retry fixes.
-func saveError(name string, err error) error {
-	c := classify(name, err)
-	if cstorage.IsNotExist(c) {
-		return err
-	}
-	return c
-}

@@ -32,10 +32,10 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	if _, err := io.Copy(w, cstorage.CheckSize(r, name, size)); err != nil {
 		cancel()
 		_ = w.Close()
-		return fmt.Errorf("save %s: %w", name, saveError(name, err))
+		return fmt.Errorf("save %s: %w", name, cstorage.SaveError(name, err, classify))
 	}
 	if err := w.Close(); err != nil {
-		return fmt.Errorf("save %s: %w", name, saveError(name, err))
+		return fmt.Errorf("save %s: %w", name, cstorage.SaveError(name, err, classify))
 	}
 	return nil
 }

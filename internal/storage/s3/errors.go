@@ -83,13 +83,3 @@ func isAccessDenied(err error) bool {
 	var respErr *smithyhttp.ResponseError
 	return errors.As(err, &respErr) && respErr.HTTPStatusCode() == http.StatusForbidden
 }
-
-// saveError classifies a failed save. A save never reports a missing
-// object: a 404 there means a lost upload session, which a retry fixes.
-func saveError(name string, err error) error {
-	c := classify(name, err)
-	if storage.IsNotExist(c) {
-		return err
-	}
-	return c
-}

@@ -48,7 +48,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 		in.ObjectLockRetainUntilDate = aws.Time(b.cfg.Now().Add(time.Duration(b.cfg.ObjectLockDays) * 24 * time.Hour).UTC())
 	}
 	if _, err := b.transfer.UploadObject(ctx, in); err != nil {
-		return fmt.Errorf("save %s: %w", name, saveError(name, err))
+		return fmt.Errorf("save %s: %w", name, storage.SaveError(name, err, classify))
 	}
 	return nil
 }

@@ -46,13 +46,3 @@ func classify(name string, err error) error {
 	}
 	return err
 }
-
-// saveError classifies a failed save. A save never reports a missing
-// object: a 404 there means a lost upload session, which a retry fixes.
-func saveError(name string, err error) error {
-	c := classify(name, err)
-	if storage.IsNotExist(c) {
-		return err
-	}
-	return c
-}

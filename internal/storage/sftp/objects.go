@@ -34,7 +34,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("save %s: create temporary file: %w", name, saveError(name, err))
+		return fmt.Errorf("save %s: create temporary file: %w", name, storage.SaveError(name, err, classify))
 	}
 	body := storage.CheckSize(&ctxReader{ctx: ctx, r: r}, name, size)
 	_, err = f.ReadFromWithConcurrency(body, b.cfg.Concurrency)
@@ -53,7 +53,7 @@ func (b *Backend) Save(ctx context.Context, name string, r io.Reader, size int64
 	if err != nil {
 		// Best effort: a leftover temporary file is hidden from List.
 		_ = s.Remove(tmp)
-		return fmt.Errorf("save %s: %w", name, saveError(name, err))
+		return fmt.Errorf("save %s: %w", name, storage.SaveError(name, err, classify))
 	}
 	return nil
 }

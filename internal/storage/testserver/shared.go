@@ -34,8 +34,7 @@ var (
 )
 
 // startShared runs start once per kind and returns its server; a failed start
-// fails (or, when it was a missing binary and skipping is allowed, skips)
-// every test that asks for it.
+// fails (or, with COFFER_ALLOW_SKIP=1, skips) every test that asks for it.
 func startShared[S any](t testing.TB, kind string, start func(dir string) (S, func(), error)) S {
 	t.Helper()
 	sharedMu.Lock()
