@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 
@@ -84,8 +85,13 @@ func (d *Dispatcher) restoreSpec(ctx context.Context, recoveryID string) (*coffe
 		return nil, err
 	}
 	src, err := d.sourceSpec(ctx, b.SourceID)
-	if err != nil {
+	if errors.Is(err, catalog.ErrNotFound) {
+		// The source was deleted since the backup: restore from what the
+		// backup recorded. Any other failure (catalog, sealer) is an error,
+		// not a reason to run without the source's config and secrets.
 		src = &cofferv1.SourceSpec{Id: b.SourceID, Name: b.SourceName, Type: b.SourceType}
+	} else if err != nil {
+		return nil, err
 	}
 	rs, err := d.repositorySpec(ctx, b.StorageLocationID)
 	if err != nil {
