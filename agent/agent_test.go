@@ -74,7 +74,6 @@ func TestResultResentAfterReconnectUntilAcked(t *testing.T) {
 	conn.Send(agenttest.Ack(again))
 	// Acknowledged: a later stream does not see it. The heartbeat proves the
 	// stream is up and the result would have been sent before it.
-	time.Sleep(0) // no wait needed: the ack is handled before the drop below is read
 	conn.Expect(t, 3*time.Second, "heartbeat after ack", agenttest.IsHeartbeat)
 	conn.Drop()
 	conn = c.NextConn(t, 10*time.Second)

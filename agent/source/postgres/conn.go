@@ -56,6 +56,21 @@ func (s *Source) connect(ctx context.Context, db, app string) (*pgx.Conn, error)
 	return conn, nil
 }
 
+// connectInfo connects like connect and reads the server's settings; the
+// caller closes the connection.
+func (s *Source) connectInfo(ctx context.Context, db, app string) (*pgx.Conn, serverInfo, error) {
+	conn, err := s.connect(ctx, db, app)
+	if err != nil {
+		return nil, serverInfo{}, err
+	}
+	info, err := readServerInfo(ctx, conn)
+	if err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, serverInfo{}, err
+	}
+	return conn, info, nil
+}
+
 // serverInfo is what the driver reads about the server before a backup.
 type serverInfo struct {
 	VersionNum    int    // server_version_num, e.g. 150004

@@ -28,15 +28,11 @@ func dumpPath(source, db string) string {
 
 func (s *Source) backupLogical(ctx context.Context, opts BackupOptions) (*BackupResult, error) {
 	opts.Progress(Progress{Phase: "connect", ETA: -1})
-	conn, err := s.connect(ctx, s.cfg.Database, "coffer backup "+s.cfg.Name)
+	conn, info, err := s.connectInfo(ctx, s.cfg.Database, "coffer backup "+s.cfg.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	info, err := readServerInfo(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
 	if p := s.checkTools(ctx, info, "pg_dump", "pg_dumpall"); len(p) > 0 {
 		return nil, (&CheckReport{Problems: p}).Err()
 	}

@@ -40,15 +40,11 @@ func (r *CheckReport) Err() error {
 // directory and its permissions, the server version and the backup
 // functions' privileges; for logical ones the dump tools' version.
 func (s *Source) Check(ctx context.Context) (*CheckReport, error) {
-	conn, err := s.connect(ctx, s.cfg.Database, "coffer check "+s.cfg.Name)
+	conn, info, err := s.connectInfo(ctx, s.cfg.Database, "coffer check "+s.cfg.Name)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	info, err := readServerInfo(ctx, conn)
-	if err != nil {
-		return nil, err
-	}
 	rep := &CheckReport{ServerVersion: info.Version, DataDirectory: info.DataDirectory}
 	if s.cfg.Method == MethodLogical {
 		rep.Problems = append(rep.Problems, s.checkTools(ctx, info, "pg_dump", "pg_dumpall", "pg_restore")...)

@@ -121,15 +121,11 @@ func pickDatabase(m *LogicalMeta, name string) (DatabaseInfo, error) {
 }
 
 func (s *Source) pgRestore(ctx context.Context, o LogicalRestoreOptions, dump, target, work string) error {
-	conn, err := s.connect(ctx, s.cfg.Database, "coffer restore "+s.cfg.Name)
+	conn, info, err := s.connectInfo(ctx, s.cfg.Database, "coffer restore "+s.cfg.Name)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	info, err := readServerInfo(ctx, conn)
-	if err != nil {
-		return err
-	}
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", target).Scan(&exists); err != nil {
 		return err
