@@ -38,18 +38,7 @@ func coffer(t *testing.T, args ...string) (stdout, stderr string, code int) {
 // waitArchived waits until PostgreSQL reports name archived.
 func waitArchived(t *testing.T, c *pgtest.Cluster, name string) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var last string
-		c.QueryRow(t, "postgres", "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver", &last)
-		if last >= name && len(last) == len(name) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not archived after 60s (last %q):\n%s", name, last, c.LogTail(20))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	c.WaitArchived(t, name, 60*time.Second)
 }
 
 func switchWAL(t *testing.T, c *pgtest.Cluster) string {

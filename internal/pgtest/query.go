@@ -101,3 +101,22 @@ func (c *Cluster) WaitPromotedErr(timeout time.Duration) error {
 		}
 	}
 }
+
+// WaitArchived waits until the server reports WAL segment name, or a later
+// segment, archived (a backup or history file with a larger name does not
+// count), or fails with the log after timeout.
+func (c *Cluster) WaitArchived(t testing.TB, name string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		var last string
+		c.QueryRow(t, "postgres", "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver", &last)
+		if last >= name && len(last) == len(name) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not archived after %s (last %q):\n%s", name, timeout, last, c.LogTail(20))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

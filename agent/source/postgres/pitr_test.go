@@ -33,18 +33,7 @@ func waitArchived(t *testing.T, c *pgtest.Cluster) {
 	var name string
 	c.QueryRow(t, "postgres", "SELECT pg_walfile_name(pg_current_wal_lsn())", &name)
 	c.Exec(t, "postgres", "SELECT pg_switch_wal()")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var last string
-		c.QueryRow(t, "postgres", "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver", &last)
-		if last >= name {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not archived (last %s)", name, last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	c.WaitArchived(t, name, 60*time.Second)
 }
 
 // TestPointInTimeRestore is the scenario: pgbench load, a full
