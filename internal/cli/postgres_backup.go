@@ -49,9 +49,7 @@ pg_dumpall --globals-only, with every table's row count recorded from the dump's
 				r.SetOptions(repo.Options{Compression: c})
 			}
 			p := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), f.json)
-			opts := postgres.BackupOptions{Repo: r, Delta: delta, Tags: tags, Progress: func(pr postgres.Progress) {
-				p.status(pgProgressStatus(pr), pgProgressLine(pr))
-			}}
+			opts := postgres.BackupOptions{Repo: r, Delta: delta, Tags: tags, Progress: pgProgress(p)}
 			opts.Hostname, _ = os.Hostname()
 			if parentRef != "" {
 				id, sn, err := findParent(cmd, r, f.cfg.Name, parentRef)
@@ -105,6 +103,18 @@ func findParent(cmd *cobra.Command, r *repo.Repository, source, ref string) (rep
 	}
 	b := backups[len(backups)-1]
 	return b.ID, b.Snapshot, nil
+}
+
+// pgProgress prints the driver's progress reports through p.
+func pgProgress(p *printer) func(postgres.Progress) {
+	return func(pr postgres.Progress) { p.status(pgProgressStatus(pr), pgProgressLine(pr)) }
+}
+
+// pgStep prints a restore's steps through p.
+func pgStep(p *printer) func(name, status, msg string) {
+	return func(name, status, msg string) {
+		p.status(map[string]any{"messageType": "step", "step": name, "status": status, "message": msg}, name+": "+status)
+	}
 }
 
 func pgProgressStatus(pr postgres.Progress) map[string]any {

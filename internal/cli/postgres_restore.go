@@ -123,10 +123,7 @@ named by the connection flags.`,
 			res, err := postgres.RestorePhysical(ctx, postgres.RestoreOptions{
 				Repo: r, Stream: f.cfg.Name, Snapshot: snapshot, Target: abs, Overwrite: overwrite, Recovery: rt,
 				TablespaceDir: tsDir, TablespaceMap: m, RestoreCommand: rc, DisableArchiving: noArchive, VerifyWAL: verifyWAL,
-				Progress: func(pr postgres.Progress) { p.status(pgProgressStatus(pr), pgProgressLine(pr)) },
-				Step: func(name, status, msg string) {
-					p.status(map[string]any{"messageType": "step", "step": name, "status": status, "message": msg}, name+": "+status)
-				},
+				Progress: pgProgress(p), Step: pgStep(p),
 			})
 			if err != nil {
 				if errors.Is(err, postgres.ErrTargetNotEmpty) {
@@ -211,7 +208,7 @@ func restoreLogical(cmd *cobra.Command, f *pgFlags, r *repo.Repository, sn *repo
 	}
 	res, err := src.RestoreLogical(cmd.Context(), postgres.LogicalRestoreOptions{
 		Repo: r, Snapshot: sn, Database: database, TargetDatabase: targetDB, Overwrite: overwrite, NoOwner: noOwner,
-		Progress: func(pr postgres.Progress) { p.status(pgProgressStatus(pr), pgProgressLine(pr)) },
+		Progress: pgProgress(p),
 	})
 	if err != nil {
 		if errors.Is(err, postgres.ErrTargetExists) {
@@ -246,13 +243,7 @@ table is read in full), then remove it. Prints the measured recovery time.`,
 				return err
 			}
 			defer r.Backend().Close()
-			var id repo.ID
-			var sn *repo.Snapshot
-			if args[0] == "latest" {
-				id, sn, err = findParent(cmd, r, f.cfg.Name, "latest")
-			} else {
-				id, sn, err = r.FindSnapshot(ctx, args[0])
-			}
+			id, sn, err := findParent(cmd, r, f.cfg.Name, args[0])
 			if err != nil {
 				return err
 			}
@@ -264,9 +255,7 @@ table is read in full), then remove it. Prints the measured recovery time.`,
 			}
 			p := newPrinter(cmd.OutOrStdout(), cmd.ErrOrStderr(), f.json)
 			res, err := postgres.Verify(ctx, postgres.VerifyOptions{Repo: r, SnapshotID: id, Snapshot: sn, RestoreCommand: rc, WorkDir: workDir, BinDir: binDir,
-				Step: func(name, status, msg string) {
-					p.status(map[string]any{"messageType": "step", "step": name, "status": status, "message": msg}, name+": "+status)
-				}})
+				Step: pgStep(p)})
 			if err != nil {
 				return fmt.Errorf("restore test of %s failed: %w", id.Short(), err)
 			}
