@@ -14,6 +14,8 @@ import (
 	"github.com/cofferhq/coffer/agent/runner"
 	"github.com/cofferhq/coffer/agent/source/files"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
+	"github.com/cofferhq/coffer/internal/storage"
+	"github.com/cofferhq/coffer/internal/storage/faulty"
 )
 
 // harness runs a Runner whose messages land in a channel, filtered by
@@ -164,4 +166,18 @@ func (s *slowSource) waitStopped(t *testing.T, within time.Duration) {
 
 func slowAssignment(jobID string, epoch int64, rs *cofferv1.RepositorySpec) *cofferv1.JobAssignment {
 	return backupAssignment(jobID, epoch, &cofferv1.SourceSpec{Type: "slow"}, rs)
+}
+
+// withFaults makes the runner's repositories local ones wrapped in faulty
+// with rules.
+func withFaults(rules ...faulty.Rule) func(*runner.Options) {
+	return func(o *runner.Options) {
+		o.OpenStorage = func(ctx context.Context, spec *cofferv1.RepositorySpec, create bool) (storage.Backend, error) {
+			be, err := agenttest.OpenLocal(ctx, spec, create)
+			if err != nil {
+				return nil, err
+			}
+			return faulty.New(be, rules...), nil
+		}
+	}
 }

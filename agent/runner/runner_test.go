@@ -1,14 +1,12 @@
 package runner_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/cofferhq/coffer/agent/internal/agenttest"
 	"github.com/cofferhq/coffer/agent/runner"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
-	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/faulty"
 	"github.com/cofferhq/coffer/internal/treetest"
 )
@@ -63,15 +61,7 @@ func TestCancelReportsCancelledPromptly(t *testing.T) {
 
 func TestCancelRealBackupStuckInUpload(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(o *runner.Options) {
-		o.OpenStorage = func(ctx context.Context, spec *cofferv1.RepositorySpec, create bool) (storage.Backend, error) {
-			be, err := agenttest.OpenLocal(ctx, spec, create)
-			if err != nil {
-				return nil, err
-			}
-			return faulty.New(be, faulty.Rule{Op: faulty.OpSave, Prefix: "data/", Fault: faulty.Delay, Delay: time.Hour}), nil
-		}
-	})
+	h := newHarness(t, withFaults(faulty.Rule{Op: faulty.OpSave, Prefix: "data/", Fault: faulty.Delay, Delay: time.Hour}))
 	src := treetest.Generate(t, t.TempDir(), treetest.Spec{SmallFiles: 10, BigFiles: 2, BigSize: 2 << 20, Seed: 3})
 	h.r.Assign(backupAssignment("stuck", 1, filesSpec(t, src), h.repo.Spec()))
 	h.expect(10*time.Second, "progress", agenttest.IsProgress("stuck"))
@@ -154,15 +144,7 @@ func TestDuplicateAssignmentRunsOnce(t *testing.T) {
 
 func TestFailingBackupNeverSucceeds(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(o *runner.Options) {
-		o.OpenStorage = func(ctx context.Context, spec *cofferv1.RepositorySpec, create bool) (storage.Backend, error) {
-			be, err := agenttest.OpenLocal(ctx, spec, create)
-			if err != nil {
-				return nil, err
-			}
-			return faulty.New(be, faulty.Rule{Op: faulty.OpSave, Prefix: "snapshots/", Fault: faulty.Fail}), nil
-		}
-	})
+	h := newHarness(t, withFaults(faulty.Rule{Op: faulty.OpSave, Prefix: "snapshots/", Fault: faulty.Fail}))
 	src := treetest.Generate(t, t.TempDir(), treetest.Spec{SmallFiles: 5, Seed: 4})
 	h.r.Assign(backupAssignment("f", 1, filesSpec(t, src), h.repo.Spec()))
 	res := h.result("f", 60*time.Second)

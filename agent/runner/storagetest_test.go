@@ -1,17 +1,14 @@
 package runner_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cofferhq/coffer/agent/internal/agenttest"
 	"github.com/cofferhq/coffer/agent/runner"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
-	"github.com/cofferhq/coffer/internal/storage"
 	"github.com/cofferhq/coffer/internal/storage/faulty"
 )
 
@@ -71,15 +68,7 @@ func TestStorageTestWriteFailsWhereADirectoryIsAFile(t *testing.T) {
 // under coffer-test/ (nothing else is touched).
 func TestStorageTestStopsAtTheFailedStep(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(o *runner.Options) {
-		o.OpenStorage = func(ctx context.Context, spec *cofferv1.RepositorySpec, create bool) (storage.Backend, error) {
-			be, err := agenttest.OpenLocal(ctx, spec, create)
-			if err != nil {
-				return nil, err
-			}
-			return faulty.New(be, faulty.Rule{Op: faulty.OpList, Prefix: runner.StorageTestPrefix}), nil
-		}
-	})
+	h := newHarness(t, withFaults(faulty.Rule{Op: faulty.OpList, Prefix: runner.StorageTestPrefix}))
 	steps := storageTest(h, "req-3", h.repo.Dir)
 	if got := stepNames(steps); !strings.HasPrefix(got, "write ok; list failed: list coffer-test/") || len(steps) != 2 {
 		t.Fatalf("steps %q, want write ok then a failed list", got)
