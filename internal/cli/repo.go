@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cofferhq/coffer/internal/repo"
 	"github.com/cofferhq/coffer/internal/storage"
@@ -39,12 +40,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 backup incomplete (unreadable files skip
 10 repository not found, 11 format too new, 12 wrong key, 13 corruption found.`,
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.repo, "repo", os.Getenv("COFFER_REPO"), "repository location (path or URL; env COFFER_REPO)")
-	pf.StringVar(&f.keyFile, "key-file", os.Getenv("COFFER_KEY_FILE"), "key file (env COFFER_KEY_FILE)")
-	pf.StringVar(&f.passphraseFile, "passphrase-file", "", "read the passphrase from this file instead of COFFER_PASSPHRASE")
+	f.addLocationFlags(pf)
 	pf.BoolVar(&f.json, "json", false, "print JSON (lines for progress)")
-	pf.StringVar(&f.storage.SFTPKeyFile, "sftp-key", "", "SSH private key for sftp:// repositories")
-	pf.StringVar(&f.storage.SFTPKnownHosts, "sftp-known-hosts", "", "known_hosts file for sftp:// repositories")
 	pf.Int64Var(&f.storage.UploadBPS, "limit-upload", 0, "limit uploads to this many bytes per second (0: unlimited)")
 	pf.Int64Var(&f.storage.DownloadBPS, "limit-download", 0, "limit downloads to this many bytes per second (0: unlimited)")
 	pf.IntVar(&f.storage.ConcurrencyLimit, "max-connections", 0, "at most this many storage requests at once (0: no limit)")
@@ -110,6 +107,20 @@ func (f *repoFlags) passphrase() ([]byte, bool, error) {
 
 // open opens the repository with its index loaded.
 func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
+	r, err := f.openKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		r.Backend().Close()
+		return nil, fmt.Errorf("load index: %w", err)
+	}
+	return r, nil
+}
+
+// openKeys opens the repository without loading its index: enough for
+// key slots and log segments, and fast on large repositories.
+func (f *repoFlags) openKeys(ctx context.Context) (*repo.Repository, error) {
 	be, err := f.backend(ctx, false)
 	if err != nil {
 		return nil, err
@@ -124,11 +135,16 @@ func (f *repoFlags) open(ctx context.Context) (*repo.Repository, error) {
 		be.Close()
 		return nil, err
 	}
-	if err := r.LoadIndex(ctx); err != nil {
-		be.Close()
-		return nil, fmt.Errorf("load index: %w", err)
-	}
 	return r, nil
+}
+
+// addLocationFlags defines the flags that name a repository and its key.
+func (f *repoFlags) addLocationFlags(fl *pflag.FlagSet) {
+	fl.StringVar(&f.repo, "repo", os.Getenv("COFFER_REPO"), "repository location (path or URL; env COFFER_REPO)")
+	fl.StringVar(&f.keyFile, "key-file", os.Getenv("COFFER_KEY_FILE"), "key file (env COFFER_KEY_FILE)")
+	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "read the passphrase from this file instead of COFFER_PASSPHRASE")
+	fl.StringVar(&f.storage.SFTPKeyFile, "sftp-key", "", "SSH private key for sftp:// repositories")
+	fl.StringVar(&f.storage.SFTPKnownHosts, "sftp-known-hosts", "", "known_hosts file for sftp:// repositories")
 }
 
 func trimNewline(b []byte) []byte {

@@ -19,34 +19,12 @@ const ExitWALAbort = 126
 
 // addRepoFlags registers the repository flags of `coffer repo` on a
 // top-level command.
-func addRepoFlags(cmd *cobra.Command, f *repoFlags) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.repo, "repo", os.Getenv("COFFER_REPO"), "repository location (path or URL; env COFFER_REPO)")
-	fl.StringVar(&f.keyFile, "key-file", os.Getenv("COFFER_KEY_FILE"), "key file (env COFFER_KEY_FILE)")
-	fl.StringVar(&f.passphraseFile, "passphrase-file", "", "read the passphrase from this file instead of COFFER_PASSPHRASE")
-	fl.StringVar(&f.storage.SFTPKeyFile, "sftp-key", "", "SSH private key for sftp:// repositories")
-	fl.StringVar(&f.storage.SFTPKnownHosts, "sftp-known-hosts", "", "known_hosts file for sftp:// repositories")
-}
+func addRepoFlags(cmd *cobra.Command, f *repoFlags) { f.addLocationFlags(cmd.Flags()) }
 
 // openNoIndex opens the repository without loading its index: log files
 // need only the keys, so archive_command stays fast on large repositories.
 func (f *repoFlags) openNoIndex(cmd *cobra.Command) (*repo.Repository, error) {
-	ctx := cmd.Context()
-	be, err := f.backend(ctx, false)
-	if err != nil {
-		return nil, err
-	}
-	kek, err := f.kek(false)
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
-	r, err := repo.Open(ctx, be, kek)
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
-	return r, nil
+	return f.openKeys(cmd.Context())
 }
 
 // WALPushCommand is `coffer wal-push`, PostgreSQL's archive_command.
