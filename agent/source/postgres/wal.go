@@ -38,13 +38,22 @@ type PushResult struct {
 // name does not match the position their header records (a renamed or
 // foreign file). Pushing the same file again succeeds without writing.
 func PushWAL(ctx context.Context, r WALSaver, stream, path string) (PushResult, error) {
-	f, err := repo.ParseLogFile(stream, filepath.Base(path))
-	if err != nil {
-		return PushResult{}, err
+	if _, err := repo.ParseLogFile(stream, filepath.Base(path)); err != nil {
+		return PushResult{}, err // before reading a file with an unusable name
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return PushResult{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return PushWALData(ctx, r, stream, filepath.Base(path), data)
+}
+
+// PushWALData is PushWAL for a file already read: the agent's WAL socket
+// receives the name and the bytes.
+func PushWALData(ctx context.Context, r WALSaver, stream, name string, data []byte) (PushResult, error) {
+	f, err := repo.ParseLogFile(stream, name)
+	if err != nil {
+		return PushResult{}, err
 	}
 	rng, err := segmentRange(f, data)
 	if err != nil {

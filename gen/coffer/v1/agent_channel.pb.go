@@ -206,6 +206,7 @@ type ConnectRequest struct {
 	//	*ConnectRequest_Progress
 	//	*ConnectRequest_Result
 	//	*ConnectRequest_StorageTestResult
+	//	*ConnectRequest_WalArchive
 	Message       isConnectRequest_Message `protobuf_oneof:"message"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -302,6 +303,15 @@ func (x *ConnectRequest) GetStorageTestResult() *StorageTestResult {
 	return nil
 }
 
+func (x *ConnectRequest) GetWalArchive() *WalArchiveReport {
+	if x != nil {
+		if x, ok := x.Message.(*ConnectRequest_WalArchive); ok {
+			return x.WalArchive
+		}
+	}
+	return nil
+}
+
 type isConnectRequest_Message interface {
 	isConnectRequest_Message()
 }
@@ -330,6 +340,10 @@ type ConnectRequest_StorageTestResult struct {
 	StorageTestResult *StorageTestResult `protobuf:"bytes,6,opt,name=storage_test_result,json=storageTestResult,proto3,oneof"`
 }
 
+type ConnectRequest_WalArchive struct {
+	WalArchive *WalArchiveReport `protobuf:"bytes,7,opt,name=wal_archive,json=walArchive,proto3,oneof"`
+}
+
 func (*ConnectRequest_Hello) isConnectRequest_Message() {}
 
 func (*ConnectRequest_Heartbeat) isConnectRequest_Message() {}
@@ -341,6 +355,8 @@ func (*ConnectRequest_Progress) isConnectRequest_Message() {}
 func (*ConnectRequest_Result) isConnectRequest_Message() {}
 
 func (*ConnectRequest_StorageTestResult) isConnectRequest_Message() {}
+
+func (*ConnectRequest_WalArchive) isConnectRequest_Message() {}
 
 // ConnectResponse is one controller -> agent message.
 type ConnectResponse struct {
@@ -1239,8 +1255,10 @@ type RestoreSpec struct {
 	PointInTime       *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=point_in_time,json=pointInTime,proto3" json:"point_in_time,omitempty"`
 	ValidateOnly      bool                   `protobuf:"varint,9,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	OverwriteExisting bool                   `protobuf:"varint,10,opt,name=overwrite_existing,json=overwriteExisting,proto3" json:"overwrite_existing,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// See RecoveryJob.recovery_target: "end" (or empty), "immediate", "time".
+	RecoveryTarget string `protobuf:"bytes,11,opt,name=recovery_target,json=recoveryTarget,proto3" json:"recovery_target,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RestoreSpec) Reset() {
@@ -1341,6 +1359,13 @@ func (x *RestoreSpec) GetOverwriteExisting() bool {
 		return x.OverwriteExisting
 	}
 	return false
+}
+
+func (x *RestoreSpec) GetRecoveryTarget() string {
+	if x != nil {
+		return x.RecoveryTarget
+	}
+	return ""
 }
 
 type VerifySpec struct {
@@ -2370,18 +2395,106 @@ func (x *StorageTestResult) GetSteps() []*StorageTestStep {
 	return nil
 }
 
+// WalArchiveReport tells what one WAL stream (archived by `coffer wal-push
+// --source NAME`, NAME being the source's name) holds in one repository,
+// per timeline, as the agent found it by listing wal/<stream>/. Agents send
+// it after pushes (debounced) and periodically; each report replaces the
+// previous one for the source. Not a job message: a report lost with the
+// stream is simply sent again later.
+type WalArchiveReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The source name the segments are archived under.
+	Stream string `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	// The repository location, without credentials.
+	Repository string `protobuf:"bytes,2,opt,name=repository,proto3" json:"repository,omitempty"`
+	// Segment size in bytes (16 MiB unless initdb chose another).
+	SegmentSize uint64         `protobuf:"varint,3,opt,name=segment_size,json=segmentSize,proto3" json:"segment_size,omitempty"`
+	Timelines   []*WalTimeline `protobuf:"bytes,4,rep,name=timelines,proto3" json:"timelines,omitempty"`
+	// When the agent listed the archive (agent clock).
+	ListedAt      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=listed_at,json=listedAt,proto3" json:"listed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WalArchiveReport) Reset() {
+	*x = WalArchiveReport{}
+	mi := &file_coffer_v1_agent_channel_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WalArchiveReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WalArchiveReport) ProtoMessage() {}
+
+func (x *WalArchiveReport) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_agent_channel_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WalArchiveReport.ProtoReflect.Descriptor instead.
+func (*WalArchiveReport) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_agent_channel_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *WalArchiveReport) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *WalArchiveReport) GetRepository() string {
+	if x != nil {
+		return x.Repository
+	}
+	return ""
+}
+
+func (x *WalArchiveReport) GetSegmentSize() uint64 {
+	if x != nil {
+		return x.SegmentSize
+	}
+	return 0
+}
+
+func (x *WalArchiveReport) GetTimelines() []*WalTimeline {
+	if x != nil {
+		return x.Timelines
+	}
+	return nil
+}
+
+func (x *WalArchiveReport) GetListedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ListedAt
+	}
+	return nil
+}
+
 var File_coffer_v1_agent_channel_proto protoreflect.FileDescriptor
 
 const file_coffer_v1_agent_channel_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcoffer/v1/agent_channel.proto\x12\tcoffer.v1\x1a\x16coffer/v1/common.proto\x1a\x18coffer/v1/recovery.proto\x1a coffer/v1/storage_location.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n" +
+	"\x1dcoffer/v1/agent_channel.proto\x12\tcoffer.v1\x1a\x16coffer/v1/common.proto\x1a\x18coffer/v1/recovery.proto\x1a\x16coffer/v1/source.proto\x1a coffer/v1/storage_location.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x03\n" +
 	"\x0eConnectRequest\x12-\n" +
 	"\x05hello\x18\x01 \x01(\v2\x15.coffer.v1.AgentHelloH\x00R\x05hello\x124\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x14.coffer.v1.HeartbeatH\x00R\theartbeat\x124\n" +
 	"\baccepted\x18\x03 \x01(\v2\x16.coffer.v1.JobAcceptedH\x00R\baccepted\x12:\n" +
 	"\bprogress\x18\x04 \x01(\v2\x1c.coffer.v1.JobProgressReportH\x00R\bprogress\x12.\n" +
 	"\x06result\x18\x05 \x01(\v2\x14.coffer.v1.JobResultH\x00R\x06result\x12N\n" +
-	"\x13storage_test_result\x18\x06 \x01(\v2\x1c.coffer.v1.StorageTestResultH\x00R\x11storageTestResultB\t\n" +
+	"\x13storage_test_result\x18\x06 \x01(\v2\x1c.coffer.v1.StorageTestResultH\x00R\x11storageTestResult\x12>\n" +
+	"\vwal_archive\x18\a \x01(\v2\x1b.coffer.v1.WalArchiveReportH\x00R\n" +
+	"walArchiveB\t\n" +
 	"\amessage\"\xdf\x03\n" +
 	"\x0fConnectResponse\x128\n" +
 	"\awelcome\x18\x01 \x01(\v2\x1c.coffer.v1.ControllerWelcomeH\x00R\awelcome\x124\n" +
@@ -2468,7 +2581,7 @@ const file_coffer_v1_agent_channel_proto_rawDesc = "" +
 	"\x04tags\x18\b \x03(\v2\x1f.coffer.v1.BackupSpec.TagsEntryR\x04tags\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbb\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x03\n" +
 	"\vRestoreSpec\x12&\n" +
 	"\x0frecovery_job_id\x18\x01 \x01(\tR\rrecoveryJobId\x12\x1b\n" +
 	"\tbackup_id\x18\x02 \x01(\tR\bbackupId\x12\x1f\n" +
@@ -2484,7 +2597,8 @@ const file_coffer_v1_agent_channel_proto_rawDesc = "" +
 	"\rpoint_in_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vpointInTime\x12#\n" +
 	"\rvalidate_only\x18\t \x01(\bR\fvalidateOnly\x12-\n" +
 	"\x12overwrite_existing\x18\n" +
-	" \x01(\bR\x11overwriteExisting\"\xc2\x01\n" +
+	" \x01(\bR\x11overwriteExisting\x12'\n" +
+	"\x0frecovery_target\x18\v \x01(\tR\x0erecoveryTarget\"\xc2\x01\n" +
 	"\n" +
 	"VerifySpec\x12'\n" +
 	"\x0fverification_id\x18\x01 \x01(\tR\x0everificationId\x12\x1b\n" +
@@ -2570,7 +2684,15 @@ const file_coffer_v1_agent_channel_proto_rawDesc = "" +
 	"\x11StorageTestResult\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x120\n" +
-	"\x05steps\x18\x02 \x03(\v2\x1a.coffer.v1.StorageTestStepR\x05steps*c\n" +
+	"\x05steps\x18\x02 \x03(\v2\x1a.coffer.v1.StorageTestStepR\x05steps\"\xdc\x01\n" +
+	"\x10WalArchiveReport\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1e\n" +
+	"\n" +
+	"repository\x18\x02 \x01(\tR\n" +
+	"repository\x12!\n" +
+	"\fsegment_size\x18\x03 \x01(\x04R\vsegmentSize\x124\n" +
+	"\ttimelines\x18\x04 \x03(\v2\x16.coffer.v1.WalTimelineR\ttimelines\x127\n" +
+	"\tlisted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\blistedAt*c\n" +
 	"\aJobKind\x12\x18\n" +
 	"\x14JOB_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fJOB_KIND_BACKUP\x10\x01\x12\x14\n" +
@@ -2605,7 +2727,7 @@ func file_coffer_v1_agent_channel_proto_rawDescGZIP() []byte {
 }
 
 var file_coffer_v1_agent_channel_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_coffer_v1_agent_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_coffer_v1_agent_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_coffer_v1_agent_channel_proto_goTypes = []any{
 	(JobKind)(0),                  // 0: coffer.v1.JobKind
 	(JobOutcome)(0),               // 1: coffer.v1.JobOutcome
@@ -2635,15 +2757,17 @@ var file_coffer_v1_agent_channel_proto_goTypes = []any{
 	(*AbortJob)(nil),              // 25: coffer.v1.AbortJob
 	(*StorageTestRequest)(nil),    // 26: coffer.v1.StorageTestRequest
 	(*StorageTestResult)(nil),     // 27: coffer.v1.StorageTestResult
-	nil,                           // 28: coffer.v1.SourceSpec.SecretsEntry
-	nil,                           // 29: coffer.v1.RepositorySpec.OptionsEntry
-	nil,                           // 30: coffer.v1.RepositorySpec.CredentialsEntry
-	nil,                           // 31: coffer.v1.BackupSpec.TagsEntry
-	(*JobProgress)(nil),           // 32: coffer.v1.JobProgress
-	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 34: google.protobuf.Struct
-	(*RecoveryStep)(nil),          // 35: coffer.v1.RecoveryStep
-	(*StorageTestStep)(nil),       // 36: coffer.v1.StorageTestStep
+	(*WalArchiveReport)(nil),      // 28: coffer.v1.WalArchiveReport
+	nil,                           // 29: coffer.v1.SourceSpec.SecretsEntry
+	nil,                           // 30: coffer.v1.RepositorySpec.OptionsEntry
+	nil,                           // 31: coffer.v1.RepositorySpec.CredentialsEntry
+	nil,                           // 32: coffer.v1.BackupSpec.TagsEntry
+	(*JobProgress)(nil),           // 33: coffer.v1.JobProgress
+	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 35: google.protobuf.Struct
+	(*RecoveryStep)(nil),          // 36: coffer.v1.RecoveryStep
+	(*StorageTestStep)(nil),       // 37: coffer.v1.StorageTestStep
+	(*WalTimeline)(nil),           // 38: coffer.v1.WalTimeline
 }
 var file_coffer_v1_agent_channel_proto_depIdxs = []int32{
 	5,  // 0: coffer.v1.ConnectRequest.hello:type_name -> coffer.v1.AgentHello
@@ -2652,59 +2776,62 @@ var file_coffer_v1_agent_channel_proto_depIdxs = []int32{
 	17, // 3: coffer.v1.ConnectRequest.progress:type_name -> coffer.v1.JobProgressReport
 	18, // 4: coffer.v1.ConnectRequest.result:type_name -> coffer.v1.JobResult
 	27, // 5: coffer.v1.ConnectRequest.storage_test_result:type_name -> coffer.v1.StorageTestResult
-	7,  // 6: coffer.v1.ConnectResponse.welcome:type_name -> coffer.v1.ControllerWelcome
-	8,  // 7: coffer.v1.ConnectResponse.heartbeat:type_name -> coffer.v1.Heartbeat
-	9,  // 8: coffer.v1.ConnectResponse.assignment:type_name -> coffer.v1.JobAssignment
-	16, // 9: coffer.v1.ConnectResponse.reattached:type_name -> coffer.v1.JobReattached
-	24, // 10: coffer.v1.ConnectResponse.cancel:type_name -> coffer.v1.CancelJob
-	25, // 11: coffer.v1.ConnectResponse.abort:type_name -> coffer.v1.AbortJob
-	23, // 12: coffer.v1.ConnectResponse.result_ack:type_name -> coffer.v1.JobResultAck
-	26, // 13: coffer.v1.ConnectResponse.storage_test:type_name -> coffer.v1.StorageTestRequest
-	6,  // 14: coffer.v1.AgentHello.running_jobs:type_name -> coffer.v1.RunningJob
-	32, // 15: coffer.v1.RunningJob.progress:type_name -> coffer.v1.JobProgress
-	33, // 16: coffer.v1.ControllerWelcome.server_time:type_name -> google.protobuf.Timestamp
-	33, // 17: coffer.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
-	33, // 18: coffer.v1.JobAssignment.lease_expires_at:type_name -> google.protobuf.Timestamp
-	0,  // 19: coffer.v1.JobAssignment.kind:type_name -> coffer.v1.JobKind
-	12, // 20: coffer.v1.JobAssignment.backup:type_name -> coffer.v1.BackupSpec
-	13, // 21: coffer.v1.JobAssignment.restore:type_name -> coffer.v1.RestoreSpec
-	14, // 22: coffer.v1.JobAssignment.verify:type_name -> coffer.v1.VerifySpec
-	34, // 23: coffer.v1.SourceSpec.config:type_name -> google.protobuf.Struct
-	28, // 24: coffer.v1.SourceSpec.secrets:type_name -> coffer.v1.SourceSpec.SecretsEntry
-	29, // 25: coffer.v1.RepositorySpec.options:type_name -> coffer.v1.RepositorySpec.OptionsEntry
-	30, // 26: coffer.v1.RepositorySpec.credentials:type_name -> coffer.v1.RepositorySpec.CredentialsEntry
-	10, // 27: coffer.v1.BackupSpec.source:type_name -> coffer.v1.SourceSpec
-	11, // 28: coffer.v1.BackupSpec.repository:type_name -> coffer.v1.RepositorySpec
-	31, // 29: coffer.v1.BackupSpec.tags:type_name -> coffer.v1.BackupSpec.TagsEntry
-	10, // 30: coffer.v1.RestoreSpec.source:type_name -> coffer.v1.SourceSpec
-	11, // 31: coffer.v1.RestoreSpec.repository:type_name -> coffer.v1.RepositorySpec
-	33, // 32: coffer.v1.RestoreSpec.point_in_time:type_name -> google.protobuf.Timestamp
-	11, // 33: coffer.v1.VerifySpec.repository:type_name -> coffer.v1.RepositorySpec
-	33, // 34: coffer.v1.JobReattached.lease_expires_at:type_name -> google.protobuf.Timestamp
-	32, // 35: coffer.v1.JobProgressReport.progress:type_name -> coffer.v1.JobProgress
-	35, // 36: coffer.v1.JobProgressReport.steps:type_name -> coffer.v1.RecoveryStep
-	1,  // 37: coffer.v1.JobResult.outcome:type_name -> coffer.v1.JobOutcome
-	19, // 38: coffer.v1.JobResult.error:type_name -> coffer.v1.JobError
-	32, // 39: coffer.v1.JobResult.progress:type_name -> coffer.v1.JobProgress
-	33, // 40: coffer.v1.JobResult.started_at:type_name -> google.protobuf.Timestamp
-	33, // 41: coffer.v1.JobResult.finished_at:type_name -> google.protobuf.Timestamp
-	20, // 42: coffer.v1.JobResult.backup:type_name -> coffer.v1.BackupResult
-	21, // 43: coffer.v1.JobResult.restore:type_name -> coffer.v1.RestoreResult
-	22, // 44: coffer.v1.JobResult.verify:type_name -> coffer.v1.VerifyResult
-	34, // 45: coffer.v1.BackupResult.metadata:type_name -> google.protobuf.Struct
-	35, // 46: coffer.v1.RestoreResult.steps:type_name -> coffer.v1.RecoveryStep
-	33, // 47: coffer.v1.RestoreResult.recovered_to:type_name -> google.protobuf.Timestamp
-	34, // 48: coffer.v1.VerifyResult.details:type_name -> google.protobuf.Struct
-	2,  // 49: coffer.v1.AbortJob.reason:type_name -> coffer.v1.AbortReason
-	11, // 50: coffer.v1.StorageTestRequest.repository:type_name -> coffer.v1.RepositorySpec
-	36, // 51: coffer.v1.StorageTestResult.steps:type_name -> coffer.v1.StorageTestStep
-	3,  // 52: coffer.v1.AgentChannelService.Connect:input_type -> coffer.v1.ConnectRequest
-	4,  // 53: coffer.v1.AgentChannelService.Connect:output_type -> coffer.v1.ConnectResponse
-	53, // [53:54] is the sub-list for method output_type
-	52, // [52:53] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	28, // 6: coffer.v1.ConnectRequest.wal_archive:type_name -> coffer.v1.WalArchiveReport
+	7,  // 7: coffer.v1.ConnectResponse.welcome:type_name -> coffer.v1.ControllerWelcome
+	8,  // 8: coffer.v1.ConnectResponse.heartbeat:type_name -> coffer.v1.Heartbeat
+	9,  // 9: coffer.v1.ConnectResponse.assignment:type_name -> coffer.v1.JobAssignment
+	16, // 10: coffer.v1.ConnectResponse.reattached:type_name -> coffer.v1.JobReattached
+	24, // 11: coffer.v1.ConnectResponse.cancel:type_name -> coffer.v1.CancelJob
+	25, // 12: coffer.v1.ConnectResponse.abort:type_name -> coffer.v1.AbortJob
+	23, // 13: coffer.v1.ConnectResponse.result_ack:type_name -> coffer.v1.JobResultAck
+	26, // 14: coffer.v1.ConnectResponse.storage_test:type_name -> coffer.v1.StorageTestRequest
+	6,  // 15: coffer.v1.AgentHello.running_jobs:type_name -> coffer.v1.RunningJob
+	33, // 16: coffer.v1.RunningJob.progress:type_name -> coffer.v1.JobProgress
+	34, // 17: coffer.v1.ControllerWelcome.server_time:type_name -> google.protobuf.Timestamp
+	34, // 18: coffer.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	34, // 19: coffer.v1.JobAssignment.lease_expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 20: coffer.v1.JobAssignment.kind:type_name -> coffer.v1.JobKind
+	12, // 21: coffer.v1.JobAssignment.backup:type_name -> coffer.v1.BackupSpec
+	13, // 22: coffer.v1.JobAssignment.restore:type_name -> coffer.v1.RestoreSpec
+	14, // 23: coffer.v1.JobAssignment.verify:type_name -> coffer.v1.VerifySpec
+	35, // 24: coffer.v1.SourceSpec.config:type_name -> google.protobuf.Struct
+	29, // 25: coffer.v1.SourceSpec.secrets:type_name -> coffer.v1.SourceSpec.SecretsEntry
+	30, // 26: coffer.v1.RepositorySpec.options:type_name -> coffer.v1.RepositorySpec.OptionsEntry
+	31, // 27: coffer.v1.RepositorySpec.credentials:type_name -> coffer.v1.RepositorySpec.CredentialsEntry
+	10, // 28: coffer.v1.BackupSpec.source:type_name -> coffer.v1.SourceSpec
+	11, // 29: coffer.v1.BackupSpec.repository:type_name -> coffer.v1.RepositorySpec
+	32, // 30: coffer.v1.BackupSpec.tags:type_name -> coffer.v1.BackupSpec.TagsEntry
+	10, // 31: coffer.v1.RestoreSpec.source:type_name -> coffer.v1.SourceSpec
+	11, // 32: coffer.v1.RestoreSpec.repository:type_name -> coffer.v1.RepositorySpec
+	34, // 33: coffer.v1.RestoreSpec.point_in_time:type_name -> google.protobuf.Timestamp
+	11, // 34: coffer.v1.VerifySpec.repository:type_name -> coffer.v1.RepositorySpec
+	34, // 35: coffer.v1.JobReattached.lease_expires_at:type_name -> google.protobuf.Timestamp
+	33, // 36: coffer.v1.JobProgressReport.progress:type_name -> coffer.v1.JobProgress
+	36, // 37: coffer.v1.JobProgressReport.steps:type_name -> coffer.v1.RecoveryStep
+	1,  // 38: coffer.v1.JobResult.outcome:type_name -> coffer.v1.JobOutcome
+	19, // 39: coffer.v1.JobResult.error:type_name -> coffer.v1.JobError
+	33, // 40: coffer.v1.JobResult.progress:type_name -> coffer.v1.JobProgress
+	34, // 41: coffer.v1.JobResult.started_at:type_name -> google.protobuf.Timestamp
+	34, // 42: coffer.v1.JobResult.finished_at:type_name -> google.protobuf.Timestamp
+	20, // 43: coffer.v1.JobResult.backup:type_name -> coffer.v1.BackupResult
+	21, // 44: coffer.v1.JobResult.restore:type_name -> coffer.v1.RestoreResult
+	22, // 45: coffer.v1.JobResult.verify:type_name -> coffer.v1.VerifyResult
+	35, // 46: coffer.v1.BackupResult.metadata:type_name -> google.protobuf.Struct
+	36, // 47: coffer.v1.RestoreResult.steps:type_name -> coffer.v1.RecoveryStep
+	34, // 48: coffer.v1.RestoreResult.recovered_to:type_name -> google.protobuf.Timestamp
+	35, // 49: coffer.v1.VerifyResult.details:type_name -> google.protobuf.Struct
+	2,  // 50: coffer.v1.AbortJob.reason:type_name -> coffer.v1.AbortReason
+	11, // 51: coffer.v1.StorageTestRequest.repository:type_name -> coffer.v1.RepositorySpec
+	37, // 52: coffer.v1.StorageTestResult.steps:type_name -> coffer.v1.StorageTestStep
+	38, // 53: coffer.v1.WalArchiveReport.timelines:type_name -> coffer.v1.WalTimeline
+	34, // 54: coffer.v1.WalArchiveReport.listed_at:type_name -> google.protobuf.Timestamp
+	3,  // 55: coffer.v1.AgentChannelService.Connect:input_type -> coffer.v1.ConnectRequest
+	4,  // 56: coffer.v1.AgentChannelService.Connect:output_type -> coffer.v1.ConnectResponse
+	56, // [56:57] is the sub-list for method output_type
+	55, // [55:56] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_coffer_v1_agent_channel_proto_init() }
@@ -2714,6 +2841,7 @@ func file_coffer_v1_agent_channel_proto_init() {
 	}
 	file_coffer_v1_common_proto_init()
 	file_coffer_v1_recovery_proto_init()
+	file_coffer_v1_source_proto_init()
 	file_coffer_v1_storage_location_proto_init()
 	file_coffer_v1_agent_channel_proto_msgTypes[0].OneofWrappers = []any{
 		(*ConnectRequest_Hello)(nil),
@@ -2722,6 +2850,7 @@ func file_coffer_v1_agent_channel_proto_init() {
 		(*ConnectRequest_Progress)(nil),
 		(*ConnectRequest_Result)(nil),
 		(*ConnectRequest_StorageTestResult)(nil),
+		(*ConnectRequest_WalArchive)(nil),
 	}
 	file_coffer_v1_agent_channel_proto_msgTypes[1].OneofWrappers = []any{
 		(*ConnectResponse_Welcome)(nil),
@@ -2749,7 +2878,7 @@ func file_coffer_v1_agent_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coffer_v1_agent_channel_proto_rawDesc), len(file_coffer_v1_agent_channel_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

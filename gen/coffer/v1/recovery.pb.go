@@ -23,17 +23,21 @@ const (
 )
 
 // RestoreRequest is the body of POST /api/recovery/restore. Exactly one of
-// target_database (database sources) and target_path (files sources) is set.
+// target_database and target_path is set: target_path for files backups and
+// physical PostgreSQL backups (a data directory), target_database for
+// logical database backups.
 type RestoreRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Backup to restore. With point_in_time, the base backup to replay logs on;
-	// empty picks the newest suitable base backup of source.
+	// empty picks the newest completed physical backup of source whose
+	// consistency point (backup stop time) is at or before point_in_time.
 	BackupId string `protobuf:"bytes,1,opt,name=backup_id,json=backupId,proto3" json:"backup_id,omitempty"`
-	// Database to restore into (created if missing).
+	// Database to restore a logical backup into (created if missing).
 	TargetDatabase string `protobuf:"bytes,2,opt,name=target_database,json=targetDatabase,proto3" json:"target_database,omitempty"`
-	// Directory to restore a files backup into, on the agent's host.
+	// Absolute directory on the agent's host to restore a files backup or a
+	// physical PostgreSQL backup (the new data directory) into.
 	TargetPath string `protobuf:"bytes,3,opt,name=target_path,json=targetPath,proto3" json:"target_path,omitempty"`
-	// Replay archived logs up to this time (RFC 3339).
+	// Replay archived logs up to this time (RFC 3339); physical backups only.
 	PointInTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=point_in_time,json=pointInTime,proto3" json:"point_in_time,omitempty"`
 	// Only check that the restore could run (backup readable, logs cover the
 	// time, target writable); nothing is written.
@@ -47,6 +51,11 @@ type RestoreRequest struct {
 	Source string `protobuf:"bytes,8,opt,name=source,proto3" json:"source,omitempty"`
 	// See CreateBackupRequest.idempotency_key.
 	IdempotencyKey string `protobuf:"bytes,9,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	// Where WAL replay of a physical PostgreSQL restore stops: "" or "end"
+	// (the end of the archive, the default), "immediate" (the backup's
+	// consistency point). point_in_time implies "time" and cannot be combined
+	// with "immediate".
+	RecoveryTarget string `protobuf:"bytes,10,opt,name=recovery_target,json=recoveryTarget,proto3" json:"recovery_target,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -140,6 +149,13 @@ func (x *RestoreRequest) GetSource() string {
 func (x *RestoreRequest) GetIdempotencyKey() string {
 	if x != nil {
 		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *RestoreRequest) GetRecoveryTarget() string {
+	if x != nil {
+		return x.RecoveryTarget
 	}
 	return ""
 }
@@ -522,9 +538,12 @@ type RecoveryJob struct {
 	// Why the restore failed or was cancelled.
 	Error string `protobuf:"bytes,18,opt,name=error,proto3" json:"error,omitempty"`
 	// Current attempt number, starting at 1.
-	Attempt       int32 `protobuf:"varint,19,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Attempt int32 `protobuf:"varint,19,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// "end", "immediate" or "time" (see RestoreRequest.recovery_target);
+	// empty for backups without log replay (files, logical).
+	RecoveryTarget string `protobuf:"bytes,20,opt,name=recovery_target,json=recoveryTarget,proto3" json:"recovery_target,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RecoveryJob) Reset() {
@@ -690,6 +709,13 @@ func (x *RecoveryJob) GetAttempt() int32 {
 	return 0
 }
 
+func (x *RecoveryJob) GetRecoveryTarget() string {
+	if x != nil {
+		return x.RecoveryTarget
+	}
+	return ""
+}
+
 // RecoveryStep is one step of a restore plan, e.g. "download base backup",
 // "replay WAL to 2024-05-01T03:00:00Z", "verify".
 type RecoveryStep struct {
@@ -773,7 +799,7 @@ var File_coffer_v1_recovery_proto protoreflect.FileDescriptor
 
 const file_coffer_v1_recovery_proto_rawDesc = "" +
 	"\n" +
-	"\x18coffer/v1/recovery.proto\x12\tcoffer.v1\x1a\x16coffer/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf4\x02\n" +
+	"\x18coffer/v1/recovery.proto\x12\tcoffer.v1\x1a\x16coffer/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x03\n" +
 	"\x0eRestoreRequest\x12\x1b\n" +
 	"\tbackup_id\x18\x01 \x01(\tR\bbackupId\x12'\n" +
 	"\x0ftarget_database\x18\x02 \x01(\tR\x0etargetDatabase\x12\x1f\n" +
@@ -784,7 +810,9 @@ const file_coffer_v1_recovery_proto_rawDesc = "" +
 	"\x12overwrite_existing\x18\x06 \x01(\bR\x11overwriteExisting\x12&\n" +
 	"\x0ftarget_agent_id\x18\a \x01(\tR\rtargetAgentId\x12\x16\n" +
 	"\x06source\x18\b \x01(\tR\x06source\x12'\n" +
-	"\x0fidempotency_key\x18\t \x01(\tR\x0eidempotencyKey\";\n" +
+	"\x0fidempotency_key\x18\t \x01(\tR\x0eidempotencyKey\x12'\n" +
+	"\x0frecovery_target\x18\n" +
+	" \x01(\tR\x0erecoveryTarget\";\n" +
 	"\x0fRestoreResponse\x12(\n" +
 	"\x03job\x18\x01 \x01(\v2\x16.coffer.v1.RecoveryJobR\x03job\"1\n" +
 	"\x18GetRecoveryStatusRequest\x12\x15\n" +
@@ -805,7 +833,7 @@ const file_coffer_v1_recovery_proto_rawDesc = "" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"B\n" +
 	"\x16CancelRecoveryResponse\x12(\n" +
-	"\x03job\x18\x01 \x01(\v2\x16.coffer.v1.RecoveryJobR\x03job\"\xa8\x06\n" +
+	"\x03job\x18\x01 \x01(\v2\x16.coffer.v1.RecoveryJobR\x03job\"\xd1\x06\n" +
 	"\vRecoveryJob\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
 	"\tbackup_id\x18\x02 \x01(\tR\bbackupId\x12\x1b\n" +
@@ -829,7 +857,8 @@ const file_coffer_v1_recovery_proto_rawDesc = "" +
 	"started_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12=\n" +
 	"\fcompleted_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12\x14\n" +
 	"\x05error\x18\x12 \x01(\tR\x05error\x12\x18\n" +
-	"\aattempt\x18\x13 \x01(\x05R\aattempt\"\xce\x01\n" +
+	"\aattempt\x18\x13 \x01(\x05R\aattempt\x12'\n" +
+	"\x0frecovery_target\x18\x14 \x01(\tR\x0erecoveryTarget\"\xce\x01\n" +
 	"\fRecoveryStep\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x129\n" +

@@ -720,6 +720,330 @@ func (x *DeleteSourceResponse) GetId() string {
 	return ""
 }
 
+type GetSourceWalArchiveRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Source ID or name.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSourceWalArchiveRequest) Reset() {
+	*x = GetSourceWalArchiveRequest{}
+	mi := &file_coffer_v1_source_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSourceWalArchiveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSourceWalArchiveRequest) ProtoMessage() {}
+
+func (x *GetSourceWalArchiveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_source_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSourceWalArchiveRequest.ProtoReflect.Descriptor instead.
+func (*GetSourceWalArchiveRequest) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_source_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetSourceWalArchiveRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// GetSourceWalArchiveResponse is the last WAL archive report for a source.
+// An empty timelines list with no reported_at means no agent has reported
+// archived WAL for the source yet.
+type GetSourceWalArchiveResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	SourceId string                 `protobuf:"bytes,1,opt,name=source_id,json=sourceId,proto3" json:"source_id,omitempty"`
+	// Agent that sent the report.
+	AgentId string `protobuf:"bytes,2,opt,name=agent_id,json=agentId,proto3" json:"agent_id,omitempty"`
+	// The repository location, without credentials.
+	Repository  string         `protobuf:"bytes,3,opt,name=repository,proto3" json:"repository,omitempty"`
+	SegmentSize uint64         `protobuf:"varint,4,opt,name=segment_size,json=segmentSize,proto3" json:"segment_size,omitempty"`
+	Timelines   []*WalTimeline `protobuf:"bytes,5,rep,name=timelines,proto3" json:"timelines,omitempty"`
+	// When the controller stored the report.
+	ReportedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=reported_at,json=reportedAt,proto3" json:"reported_at,omitempty"`
+	// Gaps over all timelines: missing segments are alert-worthy, since
+	// point-in-time recovery cannot replay across them.
+	GapCount      int32 `protobuf:"varint,7,opt,name=gap_count,json=gapCount,proto3" json:"gap_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSourceWalArchiveResponse) Reset() {
+	*x = GetSourceWalArchiveResponse{}
+	mi := &file_coffer_v1_source_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSourceWalArchiveResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSourceWalArchiveResponse) ProtoMessage() {}
+
+func (x *GetSourceWalArchiveResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_source_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSourceWalArchiveResponse.ProtoReflect.Descriptor instead.
+func (*GetSourceWalArchiveResponse) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_source_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetSourceWalArchiveResponse) GetSourceId() string {
+	if x != nil {
+		return x.SourceId
+	}
+	return ""
+}
+
+func (x *GetSourceWalArchiveResponse) GetAgentId() string {
+	if x != nil {
+		return x.AgentId
+	}
+	return ""
+}
+
+func (x *GetSourceWalArchiveResponse) GetRepository() string {
+	if x != nil {
+		return x.Repository
+	}
+	return ""
+}
+
+func (x *GetSourceWalArchiveResponse) GetSegmentSize() uint64 {
+	if x != nil {
+		return x.SegmentSize
+	}
+	return 0
+}
+
+func (x *GetSourceWalArchiveResponse) GetTimelines() []*WalTimeline {
+	if x != nil {
+		return x.Timelines
+	}
+	return nil
+}
+
+func (x *GetSourceWalArchiveResponse) GetReportedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReportedAt
+	}
+	return nil
+}
+
+func (x *GetSourceWalArchiveResponse) GetGapCount() int32 {
+	if x != nil {
+		return x.GapCount
+	}
+	return 0
+}
+
+// WalTimeline is one timeline of a WAL archive: the segments between the
+// first and the last archived one, and which of them are missing.
+type WalTimeline struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Timeline uint32                 `protobuf:"varint,1,opt,name=timeline,proto3" json:"timeline,omitempty"`
+	// File names of the first and last archived segments ("" when the
+	// timeline has only its history file so far).
+	FirstSegment string `protobuf:"bytes,2,opt,name=first_segment,json=firstSegment,proto3" json:"first_segment,omitempty"`
+	LastSegment  string `protobuf:"bytes,3,opt,name=last_segment,json=lastSegment,proto3" json:"last_segment,omitempty"`
+	// Segments archived on this timeline.
+	SegmentCount int64 `protobuf:"varint,4,opt,name=segment_count,json=segmentCount,proto3" json:"segment_count,omitempty"`
+	// Missing ranges between first_segment and last_segment.
+	Gaps []*WalGap `protobuf:"bytes,5,rep,name=gaps,proto3" json:"gaps,omitempty"`
+	// Whether the timeline's history file is archived (not for timeline 1).
+	History bool `protobuf:"varint,6,opt,name=history,proto3" json:"history,omitempty"`
+	// Timeline this one branched from, per its history file (0: none).
+	ParentTimeline uint32 `protobuf:"varint,7,opt,name=parent_timeline,json=parentTimeline,proto3" json:"parent_timeline,omitempty"`
+	// Where it branched, as an LSN like "0/3000158" ("" when unknown).
+	SwitchLsn string `protobuf:"bytes,8,opt,name=switch_lsn,json=switchLsn,proto3" json:"switch_lsn,omitempty"`
+	// When the newest segment of the timeline was archived.
+	LastArchivedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_archived_at,json=lastArchivedAt,proto3" json:"last_archived_at,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *WalTimeline) Reset() {
+	*x = WalTimeline{}
+	mi := &file_coffer_v1_source_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WalTimeline) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WalTimeline) ProtoMessage() {}
+
+func (x *WalTimeline) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_source_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WalTimeline.ProtoReflect.Descriptor instead.
+func (*WalTimeline) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_source_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WalTimeline) GetTimeline() uint32 {
+	if x != nil {
+		return x.Timeline
+	}
+	return 0
+}
+
+func (x *WalTimeline) GetFirstSegment() string {
+	if x != nil {
+		return x.FirstSegment
+	}
+	return ""
+}
+
+func (x *WalTimeline) GetLastSegment() string {
+	if x != nil {
+		return x.LastSegment
+	}
+	return ""
+}
+
+func (x *WalTimeline) GetSegmentCount() int64 {
+	if x != nil {
+		return x.SegmentCount
+	}
+	return 0
+}
+
+func (x *WalTimeline) GetGaps() []*WalGap {
+	if x != nil {
+		return x.Gaps
+	}
+	return nil
+}
+
+func (x *WalTimeline) GetHistory() bool {
+	if x != nil {
+		return x.History
+	}
+	return false
+}
+
+func (x *WalTimeline) GetParentTimeline() uint32 {
+	if x != nil {
+		return x.ParentTimeline
+	}
+	return 0
+}
+
+func (x *WalTimeline) GetSwitchLsn() string {
+	if x != nil {
+		return x.SwitchLsn
+	}
+	return ""
+}
+
+func (x *WalTimeline) GetLastArchivedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastArchivedAt
+	}
+	return nil
+}
+
+// WalGap is a range of missing segments, both ends inclusive.
+type WalGap struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FirstSegment  string                 `protobuf:"bytes,1,opt,name=first_segment,json=firstSegment,proto3" json:"first_segment,omitempty"`
+	LastSegment   string                 `protobuf:"bytes,2,opt,name=last_segment,json=lastSegment,proto3" json:"last_segment,omitempty"`
+	SegmentCount  int64                  `protobuf:"varint,3,opt,name=segment_count,json=segmentCount,proto3" json:"segment_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WalGap) Reset() {
+	*x = WalGap{}
+	mi := &file_coffer_v1_source_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WalGap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WalGap) ProtoMessage() {}
+
+func (x *WalGap) ProtoReflect() protoreflect.Message {
+	mi := &file_coffer_v1_source_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WalGap.ProtoReflect.Descriptor instead.
+func (*WalGap) Descriptor() ([]byte, []int) {
+	return file_coffer_v1_source_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *WalGap) GetFirstSegment() string {
+	if x != nil {
+		return x.FirstSegment
+	}
+	return ""
+}
+
+func (x *WalGap) GetLastSegment() string {
+	if x != nil {
+		return x.LastSegment
+	}
+	return ""
+}
+
+func (x *WalGap) GetSegmentCount() int64 {
+	if x != nil {
+		return x.SegmentCount
+	}
+	return 0
+}
+
 var File_coffer_v1_source_proto protoreflect.FileDescriptor
 
 const file_coffer_v1_source_proto_rawDesc = "" +
@@ -783,13 +1107,42 @@ const file_coffer_v1_source_proto_rawDesc = "" +
 	"\x13DeleteSourceRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"&\n" +
 	"\x14DeleteSourceResponse\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id2\x98\x03\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\",\n" +
+	"\x1aGetSourceWalArchiveRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xa8\x02\n" +
+	"\x1bGetSourceWalArchiveResponse\x12\x1b\n" +
+	"\tsource_id\x18\x01 \x01(\tR\bsourceId\x12\x19\n" +
+	"\bagent_id\x18\x02 \x01(\tR\aagentId\x12\x1e\n" +
+	"\n" +
+	"repository\x18\x03 \x01(\tR\n" +
+	"repository\x12!\n" +
+	"\fsegment_size\x18\x04 \x01(\x04R\vsegmentSize\x124\n" +
+	"\ttimelines\x18\x05 \x03(\v2\x16.coffer.v1.WalTimelineR\ttimelines\x12;\n" +
+	"\vreported_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reportedAt\x12\x1b\n" +
+	"\tgap_count\x18\a \x01(\x05R\bgapCount\"\xe5\x02\n" +
+	"\vWalTimeline\x12\x1a\n" +
+	"\btimeline\x18\x01 \x01(\rR\btimeline\x12#\n" +
+	"\rfirst_segment\x18\x02 \x01(\tR\ffirstSegment\x12!\n" +
+	"\flast_segment\x18\x03 \x01(\tR\vlastSegment\x12#\n" +
+	"\rsegment_count\x18\x04 \x01(\x03R\fsegmentCount\x12%\n" +
+	"\x04gaps\x18\x05 \x03(\v2\x11.coffer.v1.WalGapR\x04gaps\x12\x18\n" +
+	"\ahistory\x18\x06 \x01(\bR\ahistory\x12'\n" +
+	"\x0fparent_timeline\x18\a \x01(\rR\x0eparentTimeline\x12\x1d\n" +
+	"\n" +
+	"switch_lsn\x18\b \x01(\tR\tswitchLsn\x12D\n" +
+	"\x10last_archived_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x0elastArchivedAt\"u\n" +
+	"\x06WalGap\x12#\n" +
+	"\rfirst_segment\x18\x01 \x01(\tR\ffirstSegment\x12!\n" +
+	"\flast_segment\x18\x02 \x01(\tR\vlastSegment\x12#\n" +
+	"\rsegment_count\x18\x03 \x01(\x03R\fsegmentCount2\xfe\x03\n" +
 	"\rSourceService\x12L\n" +
 	"\vListSources\x12\x1d.coffer.v1.ListSourcesRequest\x1a\x1e.coffer.v1.ListSourcesResponse\x12O\n" +
 	"\fCreateSource\x12\x1e.coffer.v1.CreateSourceRequest\x1a\x1f.coffer.v1.CreateSourceResponse\x12F\n" +
 	"\tGetSource\x12\x1b.coffer.v1.GetSourceRequest\x1a\x1c.coffer.v1.GetSourceResponse\x12O\n" +
 	"\fUpdateSource\x12\x1e.coffer.v1.UpdateSourceRequest\x1a\x1f.coffer.v1.UpdateSourceResponse\x12O\n" +
-	"\fDeleteSource\x12\x1e.coffer.v1.DeleteSourceRequest\x1a\x1f.coffer.v1.DeleteSourceResponseB3Z1github.com/cofferhq/coffer/gen/coffer/v1;cofferv1b\x06proto3"
+	"\fDeleteSource\x12\x1e.coffer.v1.DeleteSourceRequest\x1a\x1f.coffer.v1.DeleteSourceResponse\x12d\n" +
+	"\x13GetSourceWalArchive\x12%.coffer.v1.GetSourceWalArchiveRequest\x1a&.coffer.v1.GetSourceWalArchiveResponseB3Z1github.com/cofferhq/coffer/gen/coffer/v1;cofferv1b\x06proto3"
 
 var (
 	file_coffer_v1_source_proto_rawDescOnce sync.Once
@@ -803,53 +1156,63 @@ func file_coffer_v1_source_proto_rawDescGZIP() []byte {
 	return file_coffer_v1_source_proto_rawDescData
 }
 
-var file_coffer_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_coffer_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_coffer_v1_source_proto_goTypes = []any{
-	(*Source)(nil),                // 0: coffer.v1.Source
-	(*ListSourcesRequest)(nil),    // 1: coffer.v1.ListSourcesRequest
-	(*ListSourcesResponse)(nil),   // 2: coffer.v1.ListSourcesResponse
-	(*CreateSourceRequest)(nil),   // 3: coffer.v1.CreateSourceRequest
-	(*CreateSourceResponse)(nil),  // 4: coffer.v1.CreateSourceResponse
-	(*GetSourceRequest)(nil),      // 5: coffer.v1.GetSourceRequest
-	(*GetSourceResponse)(nil),     // 6: coffer.v1.GetSourceResponse
-	(*UpdateSourceRequest)(nil),   // 7: coffer.v1.UpdateSourceRequest
-	(*UpdateSourceResponse)(nil),  // 8: coffer.v1.UpdateSourceResponse
-	(*DeleteSourceRequest)(nil),   // 9: coffer.v1.DeleteSourceRequest
-	(*DeleteSourceResponse)(nil),  // 10: coffer.v1.DeleteSourceResponse
-	nil,                           // 11: coffer.v1.CreateSourceRequest.SecretsEntry
-	nil,                           // 12: coffer.v1.UpdateSourceRequest.SecretsEntry
-	(*structpb.Struct)(nil),       // 13: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*Pagination)(nil),            // 15: coffer.v1.Pagination
+	(*Source)(nil),                      // 0: coffer.v1.Source
+	(*ListSourcesRequest)(nil),          // 1: coffer.v1.ListSourcesRequest
+	(*ListSourcesResponse)(nil),         // 2: coffer.v1.ListSourcesResponse
+	(*CreateSourceRequest)(nil),         // 3: coffer.v1.CreateSourceRequest
+	(*CreateSourceResponse)(nil),        // 4: coffer.v1.CreateSourceResponse
+	(*GetSourceRequest)(nil),            // 5: coffer.v1.GetSourceRequest
+	(*GetSourceResponse)(nil),           // 6: coffer.v1.GetSourceResponse
+	(*UpdateSourceRequest)(nil),         // 7: coffer.v1.UpdateSourceRequest
+	(*UpdateSourceResponse)(nil),        // 8: coffer.v1.UpdateSourceResponse
+	(*DeleteSourceRequest)(nil),         // 9: coffer.v1.DeleteSourceRequest
+	(*DeleteSourceResponse)(nil),        // 10: coffer.v1.DeleteSourceResponse
+	(*GetSourceWalArchiveRequest)(nil),  // 11: coffer.v1.GetSourceWalArchiveRequest
+	(*GetSourceWalArchiveResponse)(nil), // 12: coffer.v1.GetSourceWalArchiveResponse
+	(*WalTimeline)(nil),                 // 13: coffer.v1.WalTimeline
+	(*WalGap)(nil),                      // 14: coffer.v1.WalGap
+	nil,                                 // 15: coffer.v1.CreateSourceRequest.SecretsEntry
+	nil,                                 // 16: coffer.v1.UpdateSourceRequest.SecretsEntry
+	(*structpb.Struct)(nil),             // 17: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),       // 18: google.protobuf.Timestamp
+	(*Pagination)(nil),                  // 19: coffer.v1.Pagination
 }
 var file_coffer_v1_source_proto_depIdxs = []int32{
-	13, // 0: coffer.v1.Source.config:type_name -> google.protobuf.Struct
-	14, // 1: coffer.v1.Source.created_at:type_name -> google.protobuf.Timestamp
-	14, // 2: coffer.v1.Source.updated_at:type_name -> google.protobuf.Timestamp
+	17, // 0: coffer.v1.Source.config:type_name -> google.protobuf.Struct
+	18, // 1: coffer.v1.Source.created_at:type_name -> google.protobuf.Timestamp
+	18, // 2: coffer.v1.Source.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: coffer.v1.ListSourcesResponse.sources:type_name -> coffer.v1.Source
-	15, // 4: coffer.v1.ListSourcesResponse.pagination:type_name -> coffer.v1.Pagination
-	13, // 5: coffer.v1.CreateSourceRequest.config:type_name -> google.protobuf.Struct
-	11, // 6: coffer.v1.CreateSourceRequest.secrets:type_name -> coffer.v1.CreateSourceRequest.SecretsEntry
+	19, // 4: coffer.v1.ListSourcesResponse.pagination:type_name -> coffer.v1.Pagination
+	17, // 5: coffer.v1.CreateSourceRequest.config:type_name -> google.protobuf.Struct
+	15, // 6: coffer.v1.CreateSourceRequest.secrets:type_name -> coffer.v1.CreateSourceRequest.SecretsEntry
 	0,  // 7: coffer.v1.CreateSourceResponse.source:type_name -> coffer.v1.Source
 	0,  // 8: coffer.v1.GetSourceResponse.source:type_name -> coffer.v1.Source
-	13, // 9: coffer.v1.UpdateSourceRequest.config:type_name -> google.protobuf.Struct
-	12, // 10: coffer.v1.UpdateSourceRequest.secrets:type_name -> coffer.v1.UpdateSourceRequest.SecretsEntry
+	17, // 9: coffer.v1.UpdateSourceRequest.config:type_name -> google.protobuf.Struct
+	16, // 10: coffer.v1.UpdateSourceRequest.secrets:type_name -> coffer.v1.UpdateSourceRequest.SecretsEntry
 	0,  // 11: coffer.v1.UpdateSourceResponse.source:type_name -> coffer.v1.Source
-	1,  // 12: coffer.v1.SourceService.ListSources:input_type -> coffer.v1.ListSourcesRequest
-	3,  // 13: coffer.v1.SourceService.CreateSource:input_type -> coffer.v1.CreateSourceRequest
-	5,  // 14: coffer.v1.SourceService.GetSource:input_type -> coffer.v1.GetSourceRequest
-	7,  // 15: coffer.v1.SourceService.UpdateSource:input_type -> coffer.v1.UpdateSourceRequest
-	9,  // 16: coffer.v1.SourceService.DeleteSource:input_type -> coffer.v1.DeleteSourceRequest
-	2,  // 17: coffer.v1.SourceService.ListSources:output_type -> coffer.v1.ListSourcesResponse
-	4,  // 18: coffer.v1.SourceService.CreateSource:output_type -> coffer.v1.CreateSourceResponse
-	6,  // 19: coffer.v1.SourceService.GetSource:output_type -> coffer.v1.GetSourceResponse
-	8,  // 20: coffer.v1.SourceService.UpdateSource:output_type -> coffer.v1.UpdateSourceResponse
-	10, // 21: coffer.v1.SourceService.DeleteSource:output_type -> coffer.v1.DeleteSourceResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	13, // 12: coffer.v1.GetSourceWalArchiveResponse.timelines:type_name -> coffer.v1.WalTimeline
+	18, // 13: coffer.v1.GetSourceWalArchiveResponse.reported_at:type_name -> google.protobuf.Timestamp
+	14, // 14: coffer.v1.WalTimeline.gaps:type_name -> coffer.v1.WalGap
+	18, // 15: coffer.v1.WalTimeline.last_archived_at:type_name -> google.protobuf.Timestamp
+	1,  // 16: coffer.v1.SourceService.ListSources:input_type -> coffer.v1.ListSourcesRequest
+	3,  // 17: coffer.v1.SourceService.CreateSource:input_type -> coffer.v1.CreateSourceRequest
+	5,  // 18: coffer.v1.SourceService.GetSource:input_type -> coffer.v1.GetSourceRequest
+	7,  // 19: coffer.v1.SourceService.UpdateSource:input_type -> coffer.v1.UpdateSourceRequest
+	9,  // 20: coffer.v1.SourceService.DeleteSource:input_type -> coffer.v1.DeleteSourceRequest
+	11, // 21: coffer.v1.SourceService.GetSourceWalArchive:input_type -> coffer.v1.GetSourceWalArchiveRequest
+	2,  // 22: coffer.v1.SourceService.ListSources:output_type -> coffer.v1.ListSourcesResponse
+	4,  // 23: coffer.v1.SourceService.CreateSource:output_type -> coffer.v1.CreateSourceResponse
+	6,  // 24: coffer.v1.SourceService.GetSource:output_type -> coffer.v1.GetSourceResponse
+	8,  // 25: coffer.v1.SourceService.UpdateSource:output_type -> coffer.v1.UpdateSourceResponse
+	10, // 26: coffer.v1.SourceService.DeleteSource:output_type -> coffer.v1.DeleteSourceResponse
+	12, // 27: coffer.v1.SourceService.GetSourceWalArchive:output_type -> coffer.v1.GetSourceWalArchiveResponse
+	22, // [22:28] is the sub-list for method output_type
+	16, // [16:22] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_coffer_v1_source_proto_init() }
@@ -865,7 +1228,7 @@ func file_coffer_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_coffer_v1_source_proto_rawDesc), len(file_coffer_v1_source_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

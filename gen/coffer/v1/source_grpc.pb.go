@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SourceService_ListSources_FullMethodName  = "/coffer.v1.SourceService/ListSources"
-	SourceService_CreateSource_FullMethodName = "/coffer.v1.SourceService/CreateSource"
-	SourceService_GetSource_FullMethodName    = "/coffer.v1.SourceService/GetSource"
-	SourceService_UpdateSource_FullMethodName = "/coffer.v1.SourceService/UpdateSource"
-	SourceService_DeleteSource_FullMethodName = "/coffer.v1.SourceService/DeleteSource"
+	SourceService_ListSources_FullMethodName         = "/coffer.v1.SourceService/ListSources"
+	SourceService_CreateSource_FullMethodName        = "/coffer.v1.SourceService/CreateSource"
+	SourceService_GetSource_FullMethodName           = "/coffer.v1.SourceService/GetSource"
+	SourceService_UpdateSource_FullMethodName        = "/coffer.v1.SourceService/UpdateSource"
+	SourceService_DeleteSource_FullMethodName        = "/coffer.v1.SourceService/DeleteSource"
+	SourceService_GetSourceWalArchive_FullMethodName = "/coffer.v1.SourceService/GetSourceWalArchive"
 )
 
 // SourceServiceClient is the client API for SourceService service.
@@ -33,7 +34,8 @@ const (
 // SourceService manages sources: named things to back up, each owned by the
 // agent that runs next to it.
 //
-// REST: GET/POST /api/sources, GET/PUT/DELETE /api/sources/{id}.
+// REST: GET/POST /api/sources, GET/PUT/DELETE /api/sources/{id},
+// GET /api/sources/{id}/wal.
 type SourceServiceClient interface {
 	ListSources(ctx context.Context, in *ListSourcesRequest, opts ...grpc.CallOption) (*ListSourcesResponse, error)
 	CreateSource(ctx context.Context, in *CreateSourceRequest, opts ...grpc.CallOption) (*CreateSourceResponse, error)
@@ -42,6 +44,9 @@ type SourceServiceClient interface {
 	UpdateSource(ctx context.Context, in *UpdateSourceRequest, opts ...grpc.CallOption) (*UpdateSourceResponse, error)
 	// DeleteSource removes a source; refused while schedules name it.
 	DeleteSource(ctx context.Context, in *DeleteSourceRequest, opts ...grpc.CallOption) (*DeleteSourceResponse, error)
+	// GetSourceWalArchive returns the source's archived WAL per timeline, as
+	// its agent last reported it: ranges, counts and gaps.
+	GetSourceWalArchive(ctx context.Context, in *GetSourceWalArchiveRequest, opts ...grpc.CallOption) (*GetSourceWalArchiveResponse, error)
 }
 
 type sourceServiceClient struct {
@@ -102,6 +107,16 @@ func (c *sourceServiceClient) DeleteSource(ctx context.Context, in *DeleteSource
 	return out, nil
 }
 
+func (c *sourceServiceClient) GetSourceWalArchive(ctx context.Context, in *GetSourceWalArchiveRequest, opts ...grpc.CallOption) (*GetSourceWalArchiveResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSourceWalArchiveResponse)
+	err := c.cc.Invoke(ctx, SourceService_GetSourceWalArchive_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SourceServiceServer is the server API for SourceService service.
 // All implementations must embed UnimplementedSourceServiceServer
 // for forward compatibility.
@@ -109,7 +124,8 @@ func (c *sourceServiceClient) DeleteSource(ctx context.Context, in *DeleteSource
 // SourceService manages sources: named things to back up, each owned by the
 // agent that runs next to it.
 //
-// REST: GET/POST /api/sources, GET/PUT/DELETE /api/sources/{id}.
+// REST: GET/POST /api/sources, GET/PUT/DELETE /api/sources/{id},
+// GET /api/sources/{id}/wal.
 type SourceServiceServer interface {
 	ListSources(context.Context, *ListSourcesRequest) (*ListSourcesResponse, error)
 	CreateSource(context.Context, *CreateSourceRequest) (*CreateSourceResponse, error)
@@ -118,6 +134,9 @@ type SourceServiceServer interface {
 	UpdateSource(context.Context, *UpdateSourceRequest) (*UpdateSourceResponse, error)
 	// DeleteSource removes a source; refused while schedules name it.
 	DeleteSource(context.Context, *DeleteSourceRequest) (*DeleteSourceResponse, error)
+	// GetSourceWalArchive returns the source's archived WAL per timeline, as
+	// its agent last reported it: ranges, counts and gaps.
+	GetSourceWalArchive(context.Context, *GetSourceWalArchiveRequest) (*GetSourceWalArchiveResponse, error)
 	mustEmbedUnimplementedSourceServiceServer()
 }
 
@@ -142,6 +161,9 @@ func (UnimplementedSourceServiceServer) UpdateSource(context.Context, *UpdateSou
 }
 func (UnimplementedSourceServiceServer) DeleteSource(context.Context, *DeleteSourceRequest) (*DeleteSourceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteSource not implemented")
+}
+func (UnimplementedSourceServiceServer) GetSourceWalArchive(context.Context, *GetSourceWalArchiveRequest) (*GetSourceWalArchiveResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSourceWalArchive not implemented")
 }
 func (UnimplementedSourceServiceServer) mustEmbedUnimplementedSourceServiceServer() {}
 func (UnimplementedSourceServiceServer) testEmbeddedByValue()                       {}
@@ -254,6 +276,24 @@ func _SourceService_DeleteSource_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SourceService_GetSourceWalArchive_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSourceWalArchiveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SourceServiceServer).GetSourceWalArchive(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SourceService_GetSourceWalArchive_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SourceServiceServer).GetSourceWalArchive(ctx, req.(*GetSourceWalArchiveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SourceService_ServiceDesc is the grpc.ServiceDesc for SourceService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -280,6 +320,10 @@ var SourceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteSource",
 			Handler:    _SourceService_DeleteSource_Handler,
+		},
+		{
+			MethodName: "GetSourceWalArchive",
+			Handler:    _SourceService_GetSourceWalArchive_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
