@@ -11,17 +11,27 @@ const (
 	RecoveryCancelled = "cancelled"
 )
 
+// Recovery targets: where WAL replay of a physical restore stops. Restores
+// without log replay (files, logical dumps) have none ("").
+const (
+	RecoveryTargetEnd       = "end"       // the end of the archive
+	RecoveryTargetImmediate = "immediate" // the backup's consistency point
+	RecoveryTargetTime      = "time"      // PointInTime
+)
+
 // RecoveryJob is one restore (or restore validation). Its progress and plan
 // steps live on its Job (JobID).
 type RecoveryJob struct {
-	ID                string
-	BackupID          string
-	SourceID          string
-	AgentID           string
-	Status            string
-	TargetDatabase    string
-	TargetPath        string
-	PointInTime       time.Time
+	ID             string
+	BackupID       string
+	SourceID       string
+	AgentID        string
+	Status         string
+	TargetDatabase string
+	TargetPath     string
+	PointInTime    time.Time
+	// RecoveryTarget is one of the RecoveryTarget constants, or "".
+	RecoveryTarget    string
 	ValidateOnly      bool
 	OverwriteExisting bool
 	JobID             string

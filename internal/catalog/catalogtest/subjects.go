@@ -11,7 +11,7 @@ func testRecoveryJobs(t *testing.T, s catalog.Store) {
 	ctx := ctxFor(t)
 	pit := us(time.Date(2024, 5, 1, 3, 0, 0, 0, time.UTC))
 	in := catalog.RecoveryJob{BackupID: "b-1", SourceID: "src-1", AgentID: "agent-1", TargetPath: "/restore/here",
-		PointInTime: pit, OverwriteExisting: true, IdempotencyKey: "restore-1"}
+		PointInTime: pit, RecoveryTarget: catalog.RecoveryTargetTime, OverwriteExisting: true, IdempotencyKey: "restore-1"}
 	r, created, err := s.CreateRecoveryJob(ctx, in)
 	if err != nil || !created {
 		t.Fatalf("CreateRecoveryJob: created=%v err=%v", created, err)
@@ -19,11 +19,18 @@ func testRecoveryJobs(t *testing.T, s catalog.Store) {
 	eq(t, "status", r.Status, catalog.RecoveryPending)
 	sameTime(t, "point in time", r.PointInTime, pit)
 	eq(t, "target", r.TargetPath, "/restore/here")
+	eq(t, "recovery target", r.RecoveryTarget, catalog.RecoveryTargetTime)
 	again, created, err := s.CreateRecoveryJob(ctx, in)
 	if err != nil || created || again.ID != r.ID {
 		t.Fatalf("repeated CreateRecoveryJob = %s created=%v err=%v, want %s", again.ID, created, err, r.ID)
 	}
+	afterClockTick(t, s, r.CreatedAt) // SQLite's clock has millisecond steps: keep "oldest first" well defined
 	other := must2(s.CreateRecoveryJob(ctx, catalog.RecoveryJob{BackupID: "b-2", AgentID: "agent-1", TargetDatabase: "app", ValidateOnly: true}))(t)
+	afterClockTick(t, s, other.CreatedAt)
+	immediate := must2(s.CreateRecoveryJob(ctx, catalog.RecoveryJob{BackupID: "b-3", AgentID: "agent-2", TargetPath: "/pgdata",
+		RecoveryTarget: catalog.RecoveryTargetImmediate}))(t)
+	eq(t, "recovery target read back", must(s.GetRecoveryJob(ctx, immediate.ID))(t).RecoveryTarget, catalog.RecoveryTargetImmediate)
+	eq(t, "no recovery target", other.RecoveryTarget, "")
 
 	t0 := now(t, s)
 	j := must(s.ClaimJob(ctx, "agent-1", t0, ttl))(t)
@@ -47,8 +54,8 @@ func testRecoveryJobs(t *testing.T, s catalog.Store) {
 	sameTime(t, "completed at", done.CompletedAt, us(t0.Add(time.Minute)))
 
 	list, total, err := s.ListRecoveryJobs(ctx, catalog.RecoveryFilter{})
-	if err != nil || total != 2 || list[0].ID != other.ID {
-		t.Fatalf("ListRecoveryJobs = %d items (total %d), first %v, err %v; want newest (%s) first of 2", len(list), total, list, err, other.ID)
+	if err != nil || total != 3 || list[0].ID != immediate.ID || list[0].RecoveryTarget != catalog.RecoveryTargetImmediate {
+		t.Fatalf("ListRecoveryJobs = %d items (total %d), first %v, err %v; want newest (%s) first of 3", len(list), total, list, err, immediate.ID)
 	}
 	list, total, err = s.ListRecoveryJobs(ctx, catalog.RecoveryFilter{Status: catalog.RecoveryCompleted})
 	if err != nil || total != 1 || list[0].ID != r.ID {
@@ -60,6 +67,17 @@ func testRecoveryJobs(t *testing.T, s catalog.Store) {
 	}
 	_, err = s.GetRecoveryJob(ctx, "nope")
 	wantErr(t, err, catalog.ErrNotFound)
+}
+
+// afterClockTick waits until the store's clock has moved past t.
+func afterClockTick(t *testing.T, s catalog.Store, at time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !now(t, s).After(at) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the store's clock did not move past %v in 5s", at)
+		}
+	}
 }
 
 func testVerifications(t *testing.T, s catalog.Store) {

@@ -8,14 +8,14 @@ import (
 
 const recoveryCols = `id, backup_id, source_id, agent_id, status, target_database, target_path,
 	point_in_time, validate_only, overwrite_existing, job_id, created_at, started_at, completed_at,
-	recovered_to, error, idempotency_key`
+	recovered_to, error, idempotency_key, recovery_target`
 
 func scanRecovery(r rowScanner) (catalog.RecoveryJob, error) {
 	var j catalog.RecoveryJob
 	err := r.Scan(&j.ID, &j.BackupID, &j.SourceID, &j.AgentID, &j.Status, &j.TargetDatabase, &j.TargetPath,
 		timeCol{&j.PointInTime}, &j.ValidateOnly, &j.OverwriteExisting, &j.JobID, timeCol{&j.CreatedAt},
 		timeCol{&j.StartedAt}, timeCol{&j.CompletedAt}, timeCol{&j.RecoveredTo}, &j.Error,
-		strCol{&j.IdempotencyKey})
+		strCol{&j.IdempotencyKey}, &j.RecoveryTarget)
 	return j, err
 }
 
@@ -38,10 +38,10 @@ func (s *Store) insertRecovery(ctx context.Context, r catalog.RecoveryJob) (cata
 	}
 	err = s.inTx(ctx, func(c conn) error {
 		if _, err := c.exec(ctx, `INSERT INTO recovery_jobs (`+recoveryCols+`) VALUES
-			(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.BackupID, r.SourceID, r.AgentID, r.Status, r.TargetDatabase, r.TargetPath,
 			s.t(r.PointInTime), r.ValidateOnly, r.OverwriteExisting, r.JobID, s.t(r.CreatedAt),
-			nil, nil, nil, "", nullStr(r.IdempotencyKey)); err != nil {
+			nil, nil, nil, "", nullStr(r.IdempotencyKey), r.RecoveryTarget); err != nil {
 			return err
 		}
 		return s.insertJob(ctx, c, job)
