@@ -50,6 +50,22 @@ type Config struct {
 	// KEK decodes repository key material; default runner.KeyFileKEK.
 	KEK runner.KEKFunc
 
+	// WALSocket is the Unix socket where the agent serves `coffer
+	// wal-push` and `coffer wal-fetch` (archive_command, restore_command).
+	// Default walsock.SocketPath(): COFFER_AGENT_SOCKET, else
+	// /run/coffer/agent.sock; WALSocketOff serves none. When the default
+	// path cannot be used (no permission, another agent there) the agent
+	// logs a warning and runs without it (wal-push then writes the
+	// repository directly); an explicit path must work.
+	WALSocket string
+	// WALSocketGroup, e.g. "postgres", is given access to the socket
+	// (mode 0660) so PostgreSQL's archive_command can reach it.
+	WALSocketGroup string
+	// WALReportInterval is how often the archived WAL of every stream the
+	// socket has served is reported to the controller (default 5 min);
+	// pushes trigger a report after WALReportDebounce (default 10 s).
+	WALReportInterval, WALReportDebounce time.Duration
+
 	// Backoff is the reconnect schedule (also used for enrollment
 	// retries while the controller is unreachable).
 	Backoff session.Backoff
@@ -62,6 +78,9 @@ type Config struct {
 	// ID (for `coffer dev` and tests).
 	OnConnected func(agentID string)
 }
+
+// WALSocketOff as Config.WALSocket disables the WAL socket.
+const WALSocketOff = "off"
 
 // DefaultCapabilities is what this agent build can do.
 var DefaultCapabilities = []string{

@@ -15,6 +15,7 @@ import (
 	"github.com/cofferhq/coffer/agent/enroll"
 	"github.com/cofferhq/coffer/agent/runner"
 	"github.com/cofferhq/coffer/agent/session"
+	"github.com/cofferhq/coffer/agent/walsock"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
 )
 
@@ -71,6 +72,16 @@ func Run(ctx context.Context, c Config) error {
 	if err != nil {
 		return err
 	}
+	reporter := walsock.NewReporter(walsock.ReporterOptions{
+		Send:     func(m *cofferv1.ConnectRequest) bool { return sess.Send(m) },
+		Debounce: cfg.WALReportDebounce, Interval: cfg.WALReportInterval, Now: cfg.Now, Log: log,
+	})
+	stopSocket, err := startWALSocket(cfg, reporter.Pushed, log)
+	if err != nil {
+		jobs.Close()
+		return err
+	}
+	defer stopSocket()
 	sess = session.New(func() (cofferv1.AgentChannelServiceClient, func() error, error) {
 		conn, err := dial()
 		if err != nil {
@@ -86,6 +97,7 @@ func Run(ctx context.Context, c Config) error {
 		Log:          log,
 		OnWelcome: func(w *cofferv1.ControllerWelcome) {
 			jobs.SetProgressInterval(time.Duration(w.GetProgressIntervalSeconds()) * time.Second)
+			reporter.ReportAll() // the controller may have missed reports while away
 			if cfg.OnConnected != nil {
 				cfg.OnConnected(w.GetAgentId())
 			}
@@ -95,6 +107,7 @@ func Run(ctx context.Context, c Config) error {
 	renewCtx, stopRenew := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { renewLoop(renewCtx, cfg, dial, &current, sess.Restart, log) })
+	wg.Go(func() { reporter.Run(renewCtx) })
 	err = sess.Run(ctx, jobs)
 	stopRenew()
 	wg.Wait()

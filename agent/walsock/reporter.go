@@ -125,3 +125,12 @@ func (rp *Reporter) report(ctx context.Context, t Target) bool {
 	rp.opts.Log.Debug("wal archive reported", "stream", t.Stream, "timelines", len(rep.GetTimelines()))
 	return true
 }
+
+// ReportAll makes every known stream due now (after a reconnect).
+func (rp *Reporter) ReportAll() {
+	rp.markAll()
+	select {
+	case rp.wake <- struct{}{}:
+	default:
+	}
+}

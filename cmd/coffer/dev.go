@@ -29,7 +29,8 @@ func devCommand() *cobra.Command {
 
 Everything lives under --data-dir (default ./.coffer): the SQLite catalog, the CA,
 the local repository (repo/) and its key file (repo.key), the agent's identity
-(agent/) and the admin API token (admin.token, mode 0600). The REST API listens on
+(agent/), the agent's WAL socket for wal-push and wal-fetch (agent.sock) and the admin
+API token (admin.token, mode 0600). The REST API listens on
 --http-addr and gRPC (with mTLS for the agent) on --grpc-addr, both on localhost.
 It runs until interrupted (Ctrl-C or SIGTERM).`,
 		Args: cobra.NoArgs,
@@ -80,6 +81,7 @@ func runDev(ctx context.Context, stdout, stderr io.Writer, dataDir, httpAddr, gr
 		ControllerAddr: ctl.GRPCAddr(),
 		ServerName:     "127.0.0.1",
 		DataDir:        agentDir,
+		WALSocket:      filepath.Join(dir, "agent.sock"),
 		CACertPEM:      ctl.CA.CertPEM,
 		Name:           "dev-agent",
 		Version:        version,
@@ -121,12 +123,13 @@ func printDev(w io.Writer, ctl *server.Server, cfg server.Config) {
 	}
 	fmt.Fprintf(w, `  Repository:      %s (key file %s)
   Agent:           dev-agent, data in %s
+  WAL socket:      %s (coffer wal-push --agent-socket)
 
 Try:
   export COFFER_ADDR=http://%s COFFER_TOKEN=$(cat %s)
   coffer source create --name demo --type files --path /some/dir
   coffer backup create demo
 Stop with Ctrl-C.
-`, cfg.Storage.Default.URL, cfg.Storage.Default.KeyFile, filepath.Join(cfg.DataDir, "agent"),
+`, cfg.Storage.Default.URL, cfg.Storage.Default.KeyFile, filepath.Join(cfg.DataDir, "agent"), filepath.Join(cfg.DataDir, "agent.sock"),
 		ctl.HTTPAddr(), cfg.AdminTokenFile)
 }

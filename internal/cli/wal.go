@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cofferhq/coffer/agent/source/postgres"
+	"github.com/cofferhq/coffer/agent/walsock"
 	"github.com/cofferhq/coffer/internal/repo"
 )
 
@@ -30,10 +31,10 @@ func (f *repoFlags) openNoIndex(cmd *cobra.Command) (*repo.Repository, error) {
 // WALPushCommand is `coffer wal-push`, PostgreSQL's archive_command.
 func WALPushCommand() *cobra.Command {
 	f := &repoFlags{}
-	var source string
+	var source, socket string
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "wal-push --source NAME [--repo R --key-file K] PATH",
+		Use:   "wal-push --source NAME [--repo R --key-file K] [--agent-socket PATH] PATH",
 		Short: "Archive one WAL file into the repository (archive_command)",
 		Long: `Archive one WAL segment, timeline history or backup history file into the repository,
 compressed and encrypted, under wal/<source>/<timeline>/<file name>.
@@ -42,36 +43,37 @@ Use it as PostgreSQL's archive_command:
 
   archive_command = 'coffer wal-push --source main --repo /srv/coffer --key-file /etc/coffer/key %p'
 
+The file goes to the local agent over its Unix socket (--agent-socket, default
+` + walsock.DefaultSocketPath + ` or COFFER_AGENT_SOCKET), which keeps the repository open and
+writes it through the same code; when no agent answers within a second or two, or the
+agent is lost during the push, the repository is written directly. --agent-socket ''
+always writes directly.
+
 Pushing a file that is already archived with the same content succeeds without writing;
 a different file under the same name is refused (exit 1) and never overwritten. The
-process exits 0 only once the file is stored. Talking to a local agent over its socket
-(--agent-socket) is not implemented yet: the repository is written directly.`,
+process exits 0 only once the file is stored.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if source == "" {
 				return usageErr(errors.New("--source is required: the name the source's WAL is archived under"))
 			}
-			r, err := f.openNoIndex(cmd)
-			if err != nil {
-				return err
-			}
-			defer r.Backend().Close()
-			res, err := postgres.PushWAL(cmd.Context(), r, source, args[0])
+			res, err := push(cmd, f, socket, source, args[0])
 			if err != nil {
 				return fmt.Errorf("wal-push %s: %w", args[0], err)
 			}
 			if verbose {
 				state := "archived"
-				if res.Existed {
+				if res.existed {
 					state = "already archived (same content)"
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "coffer wal-push: %s %s (%s, stored %s)\n",
-					res.File.Object(), state, formatBytes(uint64(res.Size)), formatBytes(uint64(res.Stored)))
+				fmt.Fprintf(cmd.ErrOrStderr(), "coffer wal-push: %s %s %s (%s, stored %s)\n",
+					res.object, state, res.via, formatBytes(uint64(res.size)), formatBytes(uint64(res.stored)))
 			}
 			return nil
 		},
 	}
 	addRepoFlags(cmd, f)
+	addSocketFlag(cmd, &socket)
 	cmd.Flags().StringVar(&source, "source", os.Getenv("COFFER_SOURCE"), "source name the WAL is archived under (env COFFER_SOURCE)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "report each archived file on stderr")
 	return cmd
@@ -80,14 +82,17 @@ process exits 0 only once the file is stored. Talking to a local agent over its 
 // WALFetchCommand is `coffer wal-fetch`, PostgreSQL's restore_command.
 func WALFetchCommand() *cobra.Command {
 	f := &repoFlags{}
-	var source string
+	var source, socket string
 	cmd := &cobra.Command{
-		Use:   "wal-fetch --source NAME [--repo R --key-file K] FILE PATH",
+		Use:   "wal-fetch --source NAME [--repo R --key-file K] [--agent-socket PATH] FILE PATH",
 		Short: "Restore one archived WAL file (restore_command)",
 		Long: `Restore the archived WAL file FILE (%f) to PATH (%p), authenticated in full before
 PATH appears. Use it as PostgreSQL's restore_command:
 
   restore_command = 'coffer wal-fetch --source main --repo /srv/coffer --key-file /etc/coffer/key %f %p'
+
+Like wal-push it asks the local agent first (--agent-socket) and reads the repository
+directly when no agent answers.
 
 Exit status: 0 restored; 1, silently, when the file is not archived (the normal end of
 archive recovery, and PostgreSQL's probing for timeline history files); 126 for anything
@@ -95,7 +100,7 @@ else (damaged segment, unreachable storage, wrong key), which makes PostgreSQL s
 recovery instead of ending it early with WAL missing.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := fetch(cmd, f, source, args[0], args[1])
+			err := fetch(cmd, f, socket, source, args[0], args[1])
 			if err == nil {
 				return nil
 			}
@@ -107,20 +112,9 @@ recovery instead of ending it early with WAL missing.`,
 		},
 	}
 	addRepoFlags(cmd, f)
+	addSocketFlag(cmd, &socket)
 	cmd.Flags().StringVar(&source, "source", os.Getenv("COFFER_SOURCE"), "source name the WAL is archived under (env COFFER_SOURCE)")
 	return cmd
-}
-
-func fetch(cmd *cobra.Command, f *repoFlags, source, name, dest string) error {
-	if source == "" {
-		return usageErr(errors.New("--source is required"))
-	}
-	r, err := f.openNoIndex(cmd)
-	if err != nil {
-		return err
-	}
-	defer r.Backend().Close()
-	return postgres.FetchWAL(cmd.Context(), r, source, name, dest)
 }
 
 // exitQuietly ends the process without the message main prints for
