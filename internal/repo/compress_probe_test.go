@@ -38,3 +38,41 @@ func TestIncompressibleProbe(t *testing.T) {
 		t.Error("text chunk was not compressed")
 	}
 }
+
+// The early exit must give the verdict of probing all three slices.
+func TestIncompressibleProbeEarlyExitSameVerdict(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	text := func(n int) []byte {
+		return bytes.Repeat([]byte("if err != nil { return err } // x\n"), n/34+1)[:n]
+	}
+	const n = 1 << 20
+	cases := map[string][]byte{
+		"random":           random(n),
+		"text":             text(n),
+		"text then random": append(text(n/2), random(n/2)...),
+		"random then text": append(random(n/2), text(n/2)...),
+		"mostly random":    append(append(random(n-probeSize/2), text(probeSize/4)...), random(probeSize/4)...),
+	}
+	for name, data := range cases {
+		enc := encoderFor(CompressionFastest)
+		var out []byte
+		for _, off := range []int{0, len(data)/2 - probeSize/2, len(data) - probeSize} {
+			out = enc.EncodeAll(data[off:off+probeSize], out)
+		}
+		want := len(out)*100 >= 3*probeSize*97
+		if got := incompressible(data); got != want {
+			t.Errorf("%s: incompressible = %v, probing every slice says %v", name, got, want)
+		}
+	}
+	if out := encoderFor(CompressionFastest).EncodeAll(random(probeSize), nil); len(out) > probeMaxOut {
+		t.Errorf("probe of random data: %d bytes, above the bound %d", len(out), probeMaxOut)
+	}
+}
