@@ -14,11 +14,14 @@ func blobAAD(t BlobType, id ID) []byte {
 // sealedBlobLen is the stored size of a blob whose plaintext has n bytes.
 func sealedBlobLen(n int) int { return n + crypto.Overhead }
 
-// sealBlobInto encrypts plain into dst, which must be exactly
-// sealedBlobLen(len(plain)) bytes, with a random nonce.
-func sealBlobInto(a *crypto.AEAD, dst []byte, t BlobType, id ID, plain []byte) {
-	copy(dst[crypto.NonceSize:], plain)
-	inner := dst[crypto.NonceSize : crypto.NonceSize+len(plain)]
+// sealBlobInto encrypts the blob plaintext flag || body into dst, which
+// must be exactly sealedBlobLen(1+len(body)) bytes, with a random nonce.
+// The plaintext is assembled in dst and encrypted in place: body (the raw
+// chunk or its zstd frame) is copied once.
+func sealBlobInto(a *crypto.AEAD, dst []byte, t BlobType, id ID, flag byte, body []byte) {
+	dst[crypto.NonceSize] = flag
+	copy(dst[crypto.NonceSize+1:], body)
+	inner := dst[crypto.NonceSize : crypto.NonceSize+1+len(body)]
 	a.Seal(dst[:0], inner, blobAAD(t, id))
 }
 

@@ -135,17 +135,27 @@ func compressBlob(dst, data []byte) []byte {
 // data) are stored raw without a full attempt: see incompressible.
 func compressWith(enc *zstd.Encoder, dst, data []byte) []byte {
 	start := len(dst)
-	if enc == nil || incompressible(data) {
-		dst = append(dst, flagRaw)
-		return append(dst, data...)
-	}
-	dst = append(dst, flagZstd)
-	dst = enc.EncodeAll(data, dst)
-	if len(dst)-start-1 < len(data) {
-		return dst
+	out, raw := compressFrame(enc, append(dst, flagZstd), data)
+	if !raw {
+		return out
 	}
 	dst = append(dst[:start], flagRaw)
 	return append(dst, data...)
+}
+
+// compressFrame appends data's zstd frame to dst, or reports raw (and
+// returns dst unchanged) when data is to be stored as it is: compression
+// off, a probe that finds it incompressible, or a frame that does not shrink.
+// Callers that store raw data can then copy it once, straight to its place.
+func compressFrame(enc *zstd.Encoder, dst, data []byte) (out []byte, raw bool) {
+	if enc == nil || incompressible(data) {
+		return dst, true
+	}
+	out = enc.EncodeAll(data, dst)
+	if len(out)-len(dst) < len(data) {
+		return out, false
+	}
+	return dst, true
 }
 
 // Probing: three slices of probeSize bytes (start, middle, end) of a chunk of

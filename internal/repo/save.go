@@ -40,21 +40,25 @@ func (r *Repository) SaveBlob(ctx context.Context, t BlobType, id ID, data []byt
 		return SaveResult{Known: err == nil}, err
 	}
 	sp := scratchPool.Get().(*[]byte)
-	var plain []byte
-	if t == DataBlob {
-		plain = compressWith(encoderFor(r.opts.Compression), (*sp)[:0], data)
-	} else {
-		plain = compressBlob((*sp)[:0], data)
+	enc := encoderFor(r.opts.Compression)
+	if t == TreeBlob {
+		initZstd()
+		enc = zstdEnc
 	}
-	n := sealedBlobLen(len(plain))
+	frame, raw := compressFrame(enc, (*sp)[:0], data)
+	flag, body := byte(flagZstd), frame
+	if raw {
+		flag, body = flagRaw, data
+	}
+	n := sealedBlobLen(1 + len(body))
 	op, off, err := r.packer.reserve(ctx, k, n, len(data))
 	if err != nil {
 		scratchPool.Put(sp)
 		r.packer.unclaim(k)
 		return SaveResult{}, fmt.Errorf("save blob %s: %w", id.Short(), err)
 	}
-	sealBlobInto(op.aead, op.buf[off:off+n], t, id, plain)
-	*sp = plain[:0]
+	sealBlobInto(op.aead, op.buf[off:off+n], t, id, flag, body)
+	*sp = frame[:0]
 	scratchPool.Put(sp)
 	r.packer.written(ctx, op)
 	entry := packEntry{Type: t, ID: id, Offset: uint32(off), Length: uint32(n), RawLength: uint32(len(data))}
