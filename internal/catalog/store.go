@@ -21,6 +21,7 @@ type Store interface {
 	JobStore
 	LeaderStore
 	AuditStore
+	WALArchiveStore
 	// Close releases the database connections.
 	Close() error
 }

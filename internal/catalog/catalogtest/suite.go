@@ -39,6 +39,7 @@ func Run(t *testing.T, open Open) {
 		{"Schedules", testSchedules},
 		{"ScheduleRunsOnce", testScheduleRunsOnce},
 		{"Sources", testSources},
+		{"WALArchive", testWALArchive},
 		{"StorageLocations", testStorageLocations},
 		{"Agents", testAgents},
 		{"JoinTokenSingleUse", testJoinTokens},
