@@ -80,11 +80,12 @@ var methods = map[string]Permission{
 	cofferv1.BackupScheduleService_UpdateBackupSchedule_FullMethodName: PermOperate,
 	cofferv1.BackupScheduleService_DeleteBackupSchedule_FullMethodName: PermOperate,
 
-	cofferv1.SourceService_ListSources_FullMethodName:  PermRead,
-	cofferv1.SourceService_GetSource_FullMethodName:    PermRead,
-	cofferv1.SourceService_CreateSource_FullMethodName: PermAdmin,
-	cofferv1.SourceService_UpdateSource_FullMethodName: PermAdmin,
-	cofferv1.SourceService_DeleteSource_FullMethodName: PermAdmin,
+	cofferv1.SourceService_ListSources_FullMethodName:         PermRead,
+	cofferv1.SourceService_GetSource_FullMethodName:           PermRead,
+	cofferv1.SourceService_CreateSource_FullMethodName:        PermAdmin,
+	cofferv1.SourceService_UpdateSource_FullMethodName:        PermAdmin,
+	cofferv1.SourceService_DeleteSource_FullMethodName:        PermAdmin,
+	cofferv1.SourceService_GetSourceWalArchive_FullMethodName: PermRead,
 
 	cofferv1.StorageLocationService_ListStorageLocations_FullMethodName:  PermRead,
 	cofferv1.StorageLocationService_GetStorageLocation_FullMethodName:    PermRead,

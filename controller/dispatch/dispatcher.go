@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/cofferhq/coffer/controller/audit"
 	"github.com/cofferhq/coffer/controller/sealer"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
@@ -41,6 +43,9 @@ type Config struct {
 	HelloTimeout time.Duration
 	// StorageTestTimeout bounds the wait for an agent's storage test.
 	StorageTestTimeout time.Duration
+	// Metrics receives the dispatcher's gauges (coffer_wal_archive_gaps);
+	// nil keeps them unregistered.
+	Metrics prometheus.Registerer
 }
 
 func (c *Config) setDefaults() {
@@ -74,6 +79,7 @@ type Store interface {
 	catalog.VerificationStore
 	catalog.SourceStore
 	catalog.StorageLocationStore
+	catalog.WALArchiveStore
 }
 
 // Dispatcher serves AgentChannelService and implements api.Dispatcher.
@@ -89,12 +95,15 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	sessions map[string]*session     // by agent ID
 	tests    map[string]*storageTest // by request ID
+
+	walGaps *prometheus.GaugeVec
 }
 
 // New returns a Dispatcher.
 func New(cfg Config, store Store, s *sealer.Sealer, a *audit.Log, log *slog.Logger) *Dispatcher {
 	cfg.setDefaults()
-	return &Dispatcher{cfg: cfg, store: store, sealer: s, audit: a, log: log, sessions: map[string]*session{}, tests: map[string]*storageTest{}}
+	return &Dispatcher{cfg: cfg, store: store, sealer: s, audit: a, log: log, sessions: map[string]*session{}, tests: map[string]*storageTest{},
+		walGaps: newWALGapsGauge(cfg.Metrics)}
 }
 
 // Config returns the effective configuration.

@@ -34,6 +34,8 @@ func (s *session) handle(ctx context.Context, m *cofferv1.ConnectRequest) error 
 		return s.result(ctx, msg.Result)
 	case *cofferv1.ConnectRequest_StorageTestResult:
 		s.d.storageTested(s.agentID, msg.StorageTestResult)
+	case *cofferv1.ConnectRequest_WalArchive:
+		s.walArchive(ctx, msg.WalArchive)
 	case *cofferv1.ConnectRequest_Hello:
 		s.d.log.Warn("second hello on one channel ignored", "agent", s.agentID)
 	default:

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -48,6 +50,9 @@ type Server struct {
 	Dispatcher *dispatch.Dispatcher
 	// AdminToken is the admin token minted on this (first) start, else "".
 	AdminToken string
+	// Metrics holds the controller's Prometheus collectors, served at
+	// GET /metrics.
+	Metrics *prometheus.Registry
 
 	grpcLn, httpLn net.Listener
 	inner          *bufconn.Listener
@@ -90,7 +95,9 @@ func New(ctx context.Context, cfg Config, version string, log *slog.Logger) (_ *
 		return nil, err
 	}
 	auditLog := audit.New(store)
+	s.Metrics = prometheus.NewRegistry()
 	s.Dispatcher = dispatch.New(dispatch.Config{
+		Metrics:  s.Metrics,
 		LeaseTTL: cfg.Agents.LeaseTTL, StallTimeout: cfg.Agents.StallTimeout, HeartbeatInterval: cfg.Agents.HeartbeatInterval,
 		MaxJobsPerAgent: cfg.Agents.MaxJobsPerAgent, MinProtocolVersion: cfg.Agents.MinProtocolVersion, ControllerVersion: version,
 	}, store, seal, auditLog, log.With("component", "dispatch"))
@@ -173,6 +180,7 @@ func (s *Server) listen(ctx context.Context, version string) error {
 	mux.Handle("/api/", gw)
 	mux.Handle("/", web.Handler()) // the dashboard: static files over the same API
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if s.grpcLn, err = net.Listen("tcp", s.cfg.GRPC.Addr); err != nil {
 		return fmt.Errorf("listen gRPC %s: %w", s.cfg.GRPC.Addr, err)
