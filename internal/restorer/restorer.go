@@ -20,7 +20,7 @@ import (
 // Repository is what the restorer needs from a repository.
 type Repository interface {
 	LoadTree(ctx context.Context, id repo.ID) (*repo.Tree, error)
-	LoadBlob(ctx context.Context, t repo.BlobType, id repo.ID, buf []byte) ([]byte, error)
+	LoadBlobs(ctx context.Context, refs []repo.BlobRef, fn func(i int, data []byte) error) error
 	LookupBlob(t repo.BlobType, id repo.ID) (repo.BlobLocation, bool)
 }
 
@@ -33,6 +33,11 @@ type Options struct {
 	Include []string
 	// Overwrite replaces existing files; without it an existing file is an error.
 	Overwrite bool
+	// Sync makes the restore durable before Restore returns: writeback of
+	// each written range starts right away (so the disk works while
+	// chunks are decoded) and the target's file system is synced at the
+	// end (syncfs), covering every file and directory restored.
+	Sync bool
 	// SkipOwner leaves ownership alone; it defaults to true when not root.
 	SkipOwner *bool
 	// Progress is called about once per ProgressInterval and at the end.
@@ -60,7 +65,8 @@ type Restorer struct {
 	opts  Options
 	apply fsmeta.Applier
 
-	jobs    chan writeJob
+	jobs    chan *batch
+	batch   *batch // being filled by the walker
 	links   []hardLink
 	dirs    []dirMeta
 	inodes  map[inodeKey]string
@@ -123,12 +129,15 @@ func (r *Restorer) Restore(ctx context.Context, sn *repo.Snapshot, target string
 	defer cancel(nil)
 	stop := r.startProgress(ctx, start)
 
-	r.jobs = make(chan writeJob, r.opts.Workers)
+	r.jobs = make(chan *batch, r.opts.Workers)
 	var wg sync.WaitGroup
 	for range r.opts.Workers {
 		wg.Go(func() { r.worker(ctx, cancel) })
 	}
 	err := r.walk(ctx, sn.Tree, "/", target)
+	if err == nil {
+		err = r.flush(ctx)
+	}
 	r.walkDone.Store(true)
 	close(r.jobs)
 	wg.Wait()
@@ -138,6 +147,9 @@ func (r *Restorer) Restore(ctx context.Context, sn *repo.Snapshot, target string
 	if err == nil {
 		stop("metadata")
 		err = r.finish()
+	}
+	if err == nil && r.opts.Sync {
+		err = SyncFS(target)
 	}
 	if err != nil {
 		r.cleanup()

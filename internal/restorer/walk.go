@@ -12,9 +12,13 @@ import (
 	"github.com/cofferhq/coffer/internal/repo"
 )
 
-// chunksPerJob groups a file's chunks so large files are written by several
-// workers at once while small files stay one job each.
-const chunksPerJob = 4
+// A batch is the unit of work of one worker: chunks of one or more files,
+// up to batchBytes of content and batchFiles files, read with as few
+// ranged reads as the chunks' places in their packs allow.
+const (
+	batchBytes = 4 << 20
+	batchFiles = 64
+)
 
 // walk restores the tree id, found at snapshot path snapPath, into dir.
 func (r *Restorer) walk(ctx context.Context, id repo.ID, snapPath, dir string) error {
@@ -104,37 +108,76 @@ func (r *Restorer) restoreFile(ctx context.Context, n *repo.Node, dst string) er
 		}
 		r.inodes[key] = dst
 	}
-	if err := r.clear(dst); err != nil {
-		return err
+	// No check for an existing dst here: placeFile's rename refuses or
+	// replaces it atomically, which saves a system call per file.
+	// A file that fits in one batch goes into one whole (starting a new
+	// batch if needed) and is created by the worker that writes it, which
+	// saves system calls per small file. Larger ones are spread over
+	// several batches, written by several workers at once.
+	whole := len(n.Content) > 0 && n.Size <= batchBytes
+	if whole && r.batch != nil && (r.batch.bytes+int64(n.Size) > batchBytes || len(r.batch.files) >= batchFiles) {
+		if err := r.flush(ctx); err != nil {
+			return err
+		}
 	}
-	// A file written by one job (and not empty) is created by that job.
-	f, err := r.createTemp(dst, n, len(n.Content) > 0 && len(n.Content) <= chunksPerJob)
+	f, err := r.createTemp(dst, n, whole)
 	if err != nil {
 		return err
 	}
 	r.bytesTotal.Add(n.Size)
 	var off int64
-	for i := 0; i < len(n.Content); i += chunksPerJob {
-		end := min(i+chunksPerJob, len(n.Content))
-		job := writeJob{file: f, offset: off, ids: n.Content[i:end]}
-		for _, id := range job.ids {
-			loc, ok := r.repo.LookupBlob(repo.DataBlob, id)
-			if !ok {
-				return fmt.Errorf("restore %s: chunk %s is missing from the repository index", dst, id)
+	for _, id := range n.Content {
+		loc, ok := r.repo.LookupBlob(repo.DataBlob, id)
+		if !ok {
+			return fmt.Errorf("restore %s: chunk %s is missing from the repository index", dst, id)
+		}
+		if !whole && r.batch != nil && (r.batch.bytes >= batchBytes || len(r.batch.files) >= batchFiles) {
+			if err := r.flush(ctx); err != nil {
+				return err
 			}
-			off += int64(loc.RawLength)
 		}
-		f.pending.Add(1)
-		select {
-		case r.jobs <- job:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
+		r.addPiece(f, off, id, loc.RawLength)
+		off += int64(loc.RawLength)
 	}
 	if uint64(off) != n.Size {
 		return fmt.Errorf("restore %s: %w: chunks add up to %d bytes, file size is %d", dst, ErrCorrupt, off, n.Size)
 	}
 	return r.fileDone(f, nil)
+}
+
+// addPiece adds one chunk of f, at offset off, to the batch being filled.
+func (r *Restorer) addPiece(f *pendingFile, off int64, id repo.ID, rawLen int) {
+	b := r.batch
+	if b == nil {
+		b = &batch{}
+		r.batch = b
+	}
+	if len(b.files) == 0 || b.files[len(b.files)-1] != f {
+		b.files = append(b.files, f)
+		f.pending.Add(1)
+	}
+	b.refs = append(b.refs, repo.BlobRef{Type: repo.DataBlob, ID: id})
+	b.pieces = append(b.pieces, piece{file: len(b.files) - 1, offset: off, length: rawLen})
+	b.bytes += int64(rawLen)
+}
+
+// flush hands the batch being filled to the workers.
+func (r *Restorer) flush(ctx context.Context) error {
+	b := r.batch
+	if b == nil || len(b.refs) == 0 {
+		return nil
+	}
+	r.batch = nil
+	select {
+	case r.jobs <- b:
+		return nil
+	case <-ctx.Done():
+		// The files of an unsent batch are finished (failed) here.
+		for _, f := range b.files {
+			_ = r.fileDone(f, context.Cause(ctx))
+		}
+		return context.Cause(ctx)
+	}
 }
 
 // validName refuses names that would escape the target directory.

@@ -26,18 +26,27 @@ type pendingFile struct {
 	pending atomic.Int64 // outstanding jobs plus one for the walker
 	written atomic.Uint64
 	failed  atomic.Bool
-	create  bool // the (only) job creates the file
+	create  bool // the (only) batch creates the file
 }
 
-type writeJob struct {
-	file   *pendingFile
+// batch is a worker's unit of work: chunks of the files listed, each
+// written at its offset.
+type batch struct {
+	refs   []repo.BlobRef
+	pieces []piece // parallel to refs
+	files  []*pendingFile
+	bytes  int64
+}
+
+type piece struct {
+	file   int // index into batch.files
 	offset int64
-	ids    []repo.ID
+	length int
 }
 
 // createTemp creates the file's temporary twin, sized to the final length so
 // workers can write their ranges in any order. With deferred set, the file
-// is only named: its single job creates it while writing, which saves
+// is only named: the one batch holding it creates it while writing, which saves
 // system calls per small file.
 func (r *Restorer) createTemp(dst string, n *repo.Node, deferred bool) (*pendingFile, error) {
 	tmp := filepath.Join(filepath.Dir(dst), ".coffer-restore-"+filepath.Base(dst))
@@ -64,46 +73,70 @@ func (r *Restorer) createTemp(dst string, n *repo.Node, deferred bool) (*pending
 }
 
 func (r *Restorer) worker(ctx context.Context, fail context.CancelCauseFunc) {
-	var buf []byte
-	for job := range r.jobs {
-		var err error
-		if err = context.Cause(ctx); err == nil {
-			buf, err = r.write(ctx, job, buf)
+	for b := range r.jobs {
+		err := context.Cause(ctx)
+		if err == nil {
+			err = r.write(ctx, b)
 		}
-		if err = r.fileDone(job.file, err); err != nil {
-			fail(err)
+		for _, f := range b.files {
+			if err := r.fileDone(f, err); err != nil {
+				fail(err)
+			}
 		}
 	}
 }
 
-// write fetches the job's chunks and writes them at their offsets.
-func (r *Restorer) write(ctx context.Context, job writeJob, buf []byte) ([]byte, error) {
-	flags := os.O_WRONLY
-	if job.file.create {
-		flags |= os.O_CREATE | os.O_TRUNC
-	}
-	f, err := rawfile.Open(job.file.tmp, flags, 0o600)
-	if err != nil {
-		return buf, fmt.Errorf("open %s: %w", job.file.dst, err)
-	}
-	defer f.Close()
-	off := job.offset
-	for _, id := range job.ids {
-		data, err := r.repo.LoadBlob(ctx, repo.DataBlob, id, buf)
-		if err != nil {
-			return buf, fmt.Errorf("restore %s: %w", job.file.dst, err)
+// write fetches the batch's chunks, pack by pack, and writes each at its
+// offset; files are opened on their first chunk and closed at the end.
+func (r *Restorer) write(ctx context.Context, b *batch) (err error) {
+	fds := make([]*os.File, len(b.files))
+	defer func() {
+		for i, fd := range fds {
+			if fd == nil {
+				continue
+			}
+			if cerr := fd.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("write %s: %w", b.files[i].dst, cerr)
+			}
 		}
-		if cap(data) > cap(buf) {
-			buf = data
+	}()
+	err = r.repo.LoadBlobs(ctx, b.refs, func(i int, data []byte) error {
+		p := b.pieces[i]
+		f := b.files[p.file]
+		fd := fds[p.file]
+		if fd == nil {
+			flags := os.O_WRONLY
+			if f.create {
+				flags |= os.O_CREATE | os.O_TRUNC
+			}
+			var err error
+			if fd, err = rawfile.Open(f.tmp, flags, 0o600); err != nil {
+				return fmt.Errorf("open %s: %w", f.dst, err)
+			}
+			fds[p.file] = fd
 		}
-		if _, err := f.WriteAt(data, off); err != nil {
-			return buf, fmt.Errorf("write %s: %w", job.file.dst, err)
+		if _, err := fd.WriteAt(data, p.offset); err != nil {
+			return fmt.Errorf("write %s: %w", f.dst, err)
 		}
-		off += int64(len(data))
-		job.file.written.Add(uint64(len(data)))
+		f.written.Add(uint64(len(data)))
 		r.bytesWritten.Add(uint64(len(data)))
+		return nil
+	})
+	if err != nil && repo.IsCorruption(err) {
+		err = fmt.Errorf("restore %s: %w", batchName(b), err)
 	}
-	return buf, nil
+	if err == nil && r.opts.Sync {
+		err = startWriteback(b, fds)
+	}
+	return err
+}
+
+// batchName names a batch's files for an error message.
+func batchName(b *batch) string {
+	if len(b.files) == 1 {
+		return b.files[0].dst
+	}
+	return fmt.Sprintf("%s and %d more files", b.files[0].dst, len(b.files)-1)
 }
 
 // fileDone records one finished job (or the walker's share); the last one
@@ -118,8 +151,8 @@ func (r *Restorer) fileDone(f *pendingFile, err error) error {
 	if got := f.written.Load(); got != f.node.Size {
 		return fmt.Errorf("restore %s: %w: wrote %d bytes, expected %d", f.dst, ErrCorrupt, got, f.node.Size)
 	}
-	if err := os.Rename(f.tmp, f.dst); err != nil {
-		return fmt.Errorf("rename into place: %w", err)
+	if err := r.placeFile(f.tmp, f.dst); err != nil {
+		return err
 	}
 	r.pending.Delete(f.tmp)
 	if err := r.apply.Apply(f.dst, f.node); err != nil {

@@ -105,6 +105,10 @@ func RestorePhysical(ctx context.Context, o RestoreOptions) (*RestoreResult, err
 		o.Step(StepRestoration, "failed", err.Error())
 		return nil, err
 	}
+	if err := syncRestored(o, plan); err != nil {
+		o.Step(StepRestoration, "failed", err.Error())
+		return nil, err
+	}
 	o.Step(StepRestoration, "completed", "start PostgreSQL on "+o.Target+" to replay WAL")
 	return res, nil
 }
@@ -200,7 +204,9 @@ func extract(ctx context.Context, o RestoreOptions, plan *Plan) (*RestoreResult,
 		if err := mkdirOwned(filepath.Dir(d.dest), int(node.UID), int(node.GID)); err != nil {
 			return nil, err
 		}
-		rs := restorer.New(o.Repo, restorer.Options{Progress: func(p restorer.Progress) {
+		// Sync: like pg_basebackup and pgBackRest, every file is on disk
+		// before the restore reports success.
+		rs := restorer.New(o.Repo, restorer.Options{Sync: true, Progress: func(p restorer.Progress) {
 			o.Progress(Progress{Phase: StepExtraction, BytesDone: res.Bytes + p.BytesWritten, FilesDone: res.Files + p.FilesDone, Rate: p.Rate, ETA: p.ETA})
 		}})
 		pr, err := rs.Restore(ctx, &repo.Snapshot{Tree: *node.Subtree}, d.dest)
@@ -222,6 +228,22 @@ func extract(ctx context.Context, o RestoreOptions, plan *Plan) (*RestoreResult,
 		lchownLike(link, o.Target)
 	}
 	return res, nil
+}
+
+// syncRestored makes what was written after the files (recovery
+// settings, tablespace links, root directory modes) durable too: one
+// syncfs per file system of the data directory and tablespaces.
+func syncRestored(o RestoreOptions, plan *Plan) error {
+	dirs := []string{o.Target}
+	for _, ts := range plan.Backup.Meta.Tablespaces {
+		dirs = append(dirs, tablespaceDest(o, ts))
+	}
+	for _, d := range dirs {
+		if err := restorer.SyncFS(d); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	return nil
 }
 
 func emptyDir(dir string) error {
