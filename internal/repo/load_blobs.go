@@ -17,7 +17,7 @@ import (
 // request, and is at most maxRunBytes long so memory stays bounded; a
 // single larger blob is read alone.
 const (
-	maxRunBytes = 4 << 20
+	maxRunBytes = 2 << 20
 	maxRunGap   = 256 << 10
 	// zstdSlack is spare capacity past a blob's raw length so the zstd
 	// decoder can use its fast copy loops up to the last block (it needs
