@@ -70,6 +70,7 @@ func (r *Runner) restore(j *job, spec *cofferv1.RestoreSpec, log *slog.Logger) (
 		TargetPath:     spec.GetTargetPath(),
 		TargetDatabase: spec.GetTargetDatabase(),
 		PointInTime:    pit,
+		RecoveryTarget: spec.GetRecoveryTarget(),
 		Overwrite:      spec.GetOverwriteExisting(),
 		ValidateOnly:   spec.GetValidateOnly(),
 		Progress:       j.setProgress,

@@ -70,6 +70,9 @@ type RestoreJob struct {
 	TargetPath     string
 	TargetDatabase string
 	PointInTime    *time.Time
+	// RecoveryTarget is where log replay stops: "end" (or empty),
+	// "immediate" (the backup's consistency point) or "time" (PointInTime).
+	RecoveryTarget string
 	Overwrite      bool
 	// ValidateOnly checks that the restore could run without writing.
 	ValidateOnly bool

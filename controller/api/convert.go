@@ -65,6 +65,7 @@ func recoveryProto(r catalog.RecoveryJob, job *catalog.Job, now time.Time) *coff
 		TargetDatabase:    r.TargetDatabase,
 		TargetPath:        r.TargetPath,
 		PointInTime:       ts(r.PointInTime),
+		RecoveryTarget:    r.RecoveryTarget,
 		ValidateOnly:      r.ValidateOnly,
 		OverwriteExisting: r.OverwriteExisting,
 		AgentId:           r.AgentID,

@@ -100,7 +100,7 @@ func (d *Dispatcher) restoreSpec(ctx context.Context, recoveryID string) (*coffe
 	return &cofferv1.RestoreSpec{
 		RecoveryJobId: r.ID, BackupId: b.ID, SnapshotId: b.SnapshotID, Source: src, Repository: rs,
 		TargetDatabase: r.TargetDatabase, TargetPath: r.TargetPath, PointInTime: protoconv.TS(r.PointInTime),
-		ValidateOnly: r.ValidateOnly, OverwriteExisting: r.OverwriteExisting,
+		ValidateOnly: r.ValidateOnly, OverwriteExisting: r.OverwriteExisting, RecoveryTarget: r.RecoveryTarget,
 	}, nil
 }
 

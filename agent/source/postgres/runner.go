@@ -98,9 +98,9 @@ func (d *driver) Restore(ctx context.Context, job *runner.RestoreJob) (*runner.R
 		}
 		return &runner.RestoreOutput{}, err
 	}
-	target := RecoveryTarget{Kind: TargetEnd}
-	if job.PointInTime != nil {
-		target = RecoveryTarget{Kind: TargetTime, Time: *job.PointInTime}
+	target, err := recoveryTarget(job)
+	if err != nil {
+		return nil, runner.Errorf(runner.CodeBadConfig, false, "%v", err)
 	}
 	id := job.SnapshotID
 	res, err := RestorePhysical(ctx, RestoreOptions{
@@ -117,6 +117,27 @@ func (d *driver) Restore(ctx context.Context, job *runner.RestoreJob) (*runner.R
 	}
 	job.Step(StepWALReplay, "skipped", "start PostgreSQL on "+res.Target+": it replays WAL to "+target.String()+" and promotes")
 	return &runner.RestoreOutput{}, nil
+}
+
+// recoveryTarget maps the job's recovery target (RestoreSpec.recovery_target
+// and point_in_time) to where PostgreSQL's replay stops.
+func recoveryTarget(job *runner.RestoreJob) (RecoveryTarget, error) {
+	switch job.RecoveryTarget {
+	case "", TargetEnd, TargetTime:
+		if job.PointInTime != nil {
+			return RecoveryTarget{Kind: TargetTime, Time: *job.PointInTime}, nil
+		}
+		if job.RecoveryTarget == TargetTime {
+			return RecoveryTarget{}, errors.New("recovery target \"time\" needs a point in time")
+		}
+		return RecoveryTarget{Kind: TargetEnd}, nil
+	case TargetImmediate:
+		if job.PointInTime != nil {
+			return RecoveryTarget{}, errors.New("recovery target \"immediate\" cannot be combined with a point in time")
+		}
+		return RecoveryTarget{Kind: TargetImmediate}, nil
+	}
+	return RecoveryTarget{}, fmt.Errorf("unknown recovery target %q (want end, immediate or time)", job.RecoveryTarget)
 }
 
 // restoreCommand is wal-fetch with the source's archive settings.
