@@ -85,7 +85,9 @@ type timelineGap struct {
 // newGaps returns the gaps of cur that prev did not have.
 func newGaps(prev, cur catalog.WALArchive) []timelineGap {
 	known := map[string]bool{}
-	key := func(tl uint32, g catalog.WALGap) string { return fmt.Sprintf("%d/%s/%s", tl, g.FirstSegment, g.LastSegment) }
+	key := func(tl uint32, g catalog.WALGap) string {
+		return fmt.Sprintf("%d/%s/%s", tl, g.FirstSegment, g.LastSegment)
+	}
 	for _, t := range prev.Timelines {
 		for _, g := range t.Gaps {
 			known[key(t.Timeline, g)] = true

@@ -1,0 +1,167 @@
+package dispatch_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cofferhq/coffer/agent/walsock"
+	ct "github.com/cofferhq/coffer/controller/internal/controllertest"
+	"github.com/cofferhq/coffer/controller/server"
+	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
+	"github.com/cofferhq/coffer/internal/repo"
+	"github.com/cofferhq/coffer/internal/storage/local"
+)
+
+type walView struct {
+	SourceID, AgentID, Repository, ReportedAt string
+	GapCount                                  int
+	Timelines                                 []struct {
+		Timeline                             int
+		FirstSegment, LastSegment, SwitchLsn string
+		SegmentCount                         string // int64 is a JSON string
+		ParentTimeline                       int
+		History                              bool
+		Gaps                                 []struct{ FirstSegment, LastSegment string }
+	}
+}
+
+// TestWALArchiveReportedAndServed, on both catalogs: the agent's report
+// of a real archive is stored, served by GET /api/sources/{id}/wal, and a
+// new gap is a WARN log, an audit entry and the coffer_wal_archive_gaps
+// gauge; a later report without the gap clears the gauge.
+func TestWALArchiveReportedAndServed(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			var edit []func(*server.Config)
+			if engine == "postgres" {
+				dsn := ct.PostgresCatalog(t)
+				edit = append(edit, func(c *server.Config) { c.Catalog.DSN = dsn })
+			}
+			testWALArchiveReport(t, newWorld(t, edit...))
+		})
+	}
+}
+
+func testWALArchiveReport(t *testing.T, w world) {
+	w.c.MustDo(t, "POST", "/api/sources", map[string]any{"name": "main", "type": "postgres", "config": map[string]any{"host": "127.0.0.1"}})
+	var empty walView
+	w.c.MustDo(t, "GET", "/api/sources/main/wal", nil).Decode(t, &empty)
+	if empty.SourceID == "" || empty.ReportedAt != "" || len(empty.Timelines) != 0 {
+		t.Fatalf("before any report: %+v", empty)
+	}
+
+	// A real archive: segments 1-3 and 5 on timeline 1 (4 is missing).
+	r, dir := walRepo(t)
+	for _, n := range []uint64{1, 2, 3, 5} {
+		saveSegment(t, r, repo.WALFileName(1, n, repo.DefaultWALSegmentSize))
+	}
+	ch := w.c.Open(t, w.tls, nil)
+	ch.Expect(wait) // welcome
+	report := func() {
+		rep, err := walsock.BuildReport(context.Background(), r, "main", dir, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch.Send(&cofferv1.ConnectRequest{Message: &cofferv1.ConnectRequest_WalArchive{WalArchive: rep}})
+	}
+	report()
+	var got walView
+	ct.Poll(t, wait, "the WAL report to be stored", func() bool {
+		w.c.MustDo(t, "GET", "/api/sources/main/wal", nil).Decode(t, &got)
+		return got.ReportedAt != ""
+	})
+	if got.AgentID != w.agentID || got.Repository != dir || got.GapCount != 1 || len(got.Timelines) != 1 {
+		t.Fatalf("report %+v", got)
+	}
+	tl := got.Timelines[0]
+	if tl.FirstSegment != "000000010000000000000001" || tl.LastSegment != "000000010000000000000005" || tl.SegmentCount != "4" ||
+		len(tl.Gaps) != 1 || tl.Gaps[0].FirstSegment != "000000010000000000000004" || tl.Gaps[0].LastSegment != "000000010000000000000004" {
+		t.Fatalf("timeline %+v", tl)
+	}
+	if !strings.Contains(w.c.Logs(), "WAL archive gap") || !strings.Contains(w.c.Logs(), "000000010000000000000004") {
+		t.Fatal("no warning about the new gap in the controller log")
+	}
+	if m := metrics(t, w.c); !strings.Contains(m, `coffer_wal_archive_gaps{source="main"} 1`) {
+		t.Fatalf("gauge not 1:\n%s", m)
+	}
+	if n := auditCount(t, w.c, "wal.gap_found"); n != 1 {
+		t.Fatalf("%d wal.gap_found audit entries, want 1", n)
+	}
+
+	// The same gap again is not news; filling it clears the gauge.
+	report()
+	saveSegment(t, r, "000000010000000000000004")
+	report()
+	ct.Poll(t, wait, "the gap to close", func() bool {
+		w.c.MustDo(t, "GET", "/api/sources/main/wal", nil).Decode(t, &got)
+		return got.GapCount == 0
+	})
+	if n := auditCount(t, w.c, "wal.gap_found"); n != 1 {
+		t.Fatalf("%d wal.gap_found audit entries after a repeated report, want 1", n)
+	}
+	if m := metrics(t, w.c); !strings.Contains(m, `coffer_wal_archive_gaps{source="main"} 0`) {
+		t.Fatalf("gauge not 0 after the gap closed:\n%s", m)
+	}
+}
+
+func walRepo(t *testing.T) (*repo.Repository, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "repo")
+	be, err := local.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { be.Close() })
+	kek, err := repo.NewKeyFileKEK(filepath.Join(filepath.Dir(dir), "key"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Init(context.Background(), be, kek, repo.InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, dir
+}
+
+func saveSegment(t *testing.T, r *repo.Repository, name string) {
+	t.Helper()
+	f, err := repo.ParseLogFile("main", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.SaveLogSegment(context.Background(), f, make([]byte, repo.DefaultWALSegmentSize), repo.LogRange{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func metrics(t *testing.T, c *ct.Controller) string {
+	t.Helper()
+	res, err := http.Get(c.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+func auditCount(t *testing.T, c *ct.Controller, action string) int {
+	t.Helper()
+	entries, err := c.S.Store.ListAudit(context.Background(), 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Action == action {
+			n++
+		}
+	}
+	return n
+}
