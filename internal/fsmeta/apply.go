@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -82,3 +83,34 @@ func chmodBits(m fs.FileMode) fs.FileMode {
 
 // IsExist reports whether err says the path already exists.
 func IsExist(err error) bool { return errors.Is(err, fs.ErrExist) }
+
+// ApplyFile is Apply for an open regular file: the same metadata, in the
+// same order, set through its descriptor, which spares the path lookup of
+// every call (restores of many small files make millions of them).
+func (a *Applier) ApplyFile(f *os.File, n *repo.Node) error {
+	if !a.SkipOwner {
+		if err := f.Chown(int(n.UID), int(n.GID)); err != nil {
+			return fmt.Errorf("chown %s: %w", f.Name(), err)
+		}
+	}
+	if err := f.Chmod(chmodBits(fs.FileMode(n.Mode))); err != nil {
+		return fmt.Errorf("chmod %s: %w", f.Name(), err)
+	}
+	fd := int(f.Fd())
+	if !a.SkipXAttrs {
+		for _, x := range n.XAttrs {
+			if err := unix.Fsetxattr(fd, x.Name, x.Value, 0); err != nil && !unsupported(err) {
+				return fmt.Errorf("set xattr %s on %s: %w", x.Name, f.Name(), err)
+			}
+		}
+	}
+	times := [2]unix.Timespec{unix.NsecToTimespec(n.AccTimeNs), unix.NsecToTimespec(n.ModTimeNs)}
+	if n.AccTimeNs == 0 {
+		times[0] = times[1]
+	}
+	// utimensat(fd, NULL, times, 0) sets the times of fd itself.
+	if _, _, errno := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&times[0])), 0, 0, 0); errno != 0 {
+		return fmt.Errorf("set times of %s: %w", f.Name(), errno)
+	}
+	return nil
+}

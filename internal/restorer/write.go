@@ -26,6 +26,7 @@ type pendingFile struct {
 	pending atomic.Int64 // outstanding jobs plus one for the walker
 	written atomic.Uint64
 	failed  atomic.Bool
+	metaSet atomic.Bool // metadata already applied through the descriptor
 	create  bool // the (only) batch creates the file
 }
 
@@ -128,7 +129,25 @@ func (r *Restorer) write(ctx context.Context, b *batch) (err error) {
 	if err == nil && r.opts.Sync {
 		err = startWriteback(b, fds)
 	}
+	if err == nil {
+		err = r.applyWhole(b, fds)
+	}
 	return err
+}
+
+// applyWhole sets the metadata of the files this batch wrote whole while
+// they are still open, before they are renamed into place.
+func (r *Restorer) applyWhole(b *batch, fds []*os.File) error {
+	for i, f := range b.files {
+		if !f.create || fds[i] == nil || f.written.Load() != f.node.Size {
+			continue
+		}
+		if err := r.apply.ApplyFile(fds[i], f.node); err != nil {
+			return fmt.Errorf("restore %s: %w", f.dst, err)
+		}
+		f.metaSet.Store(true)
+	}
+	return nil
 }
 
 // batchName names a batch's files for an error message.
@@ -155,8 +174,10 @@ func (r *Restorer) fileDone(f *pendingFile, err error) error {
 		return err
 	}
 	r.pending.Delete(f.tmp)
-	if err := r.apply.Apply(f.dst, f.node); err != nil {
-		return err
+	if !f.metaSet.Load() {
+		if err := r.apply.Apply(f.dst, f.node); err != nil {
+			return err
+		}
 	}
 	r.filesDone.Add(1)
 	return nil
