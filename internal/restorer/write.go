@@ -27,7 +27,7 @@ type pendingFile struct {
 	written atomic.Uint64
 	failed  atomic.Bool
 	metaSet atomic.Bool // metadata already applied through the descriptor
-	create  bool // the (only) batch creates the file
+	create  bool        // the (only) batch creates the file
 }
 
 // batch is a worker's unit of work: chunks of the files listed, each
