@@ -28,6 +28,7 @@ type Archiver struct {
 	slots  chan []byte // free chunk buffers; bounds memory in flight
 
 	chunker *chunker.Chunker // used only by the walking goroutine
+	batch   smallBatch       // small files read but not yet queued; walker only
 	rootDev *uint64          // device of the path being walked, for OneFileSystem
 	start   time.Time
 }
@@ -84,6 +85,9 @@ func (a *Archiver) Backup(ctx context.Context, paths []string, parent *repo.Snap
 	var root *treeFuture
 	if err == nil {
 		root, err = a.saveVirtual(ctx, virtual, parentRoot)
+	}
+	if ferr := a.flushBatch(ctx); err == nil {
+		err = ferr
 	}
 	close(a.chunks)
 	close(a.dirs)

@@ -6,35 +6,59 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"syscall"
 
 	"github.com/cofferhq/coffer/internal/chunker"
 	"github.com/cofferhq/coffer/internal/repo"
 )
 
-// chunkJob carries one chunk from the reader to a worker.
+// chunkJob carries chunks from the reader to a worker: one chunk of a
+// large file, or a batch of small files, in one slot buffer.
 type chunkJob struct {
+	parts []chunkPart
+	buf   []byte // the slot buffer the parts' data live in
+}
+
+// chunkPart is one chunk of a file.
+type chunkPart struct {
 	file *fileFuture
 	idx  int
 	data []byte
-	buf  []byte // the slot buffer data lives in
 }
 
 // saveFile reads a file, cuts it into chunks and queues them for the
 // workers. It returns once the file is read; the future completes when
-// every chunk is saved.
+// every chunk is saved. Files of one chunk take the batched path (see
+// saveSmallFile).
 func (a *Archiver) saveFile(ctx context.Context, path string, n *repo.Node, fi fs.FileInfo) (*fileFuture, error) {
-	f, err := openNoATime(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	ff := newFileFuture(n)
 	fixed := 0
 	if a.opts.FixedChunkSize != nil {
 		fixed = min(a.opts.FixedChunkSize(path), a.repo.ChunkerParams().Max)
 	}
+	single := a.repo.ChunkerParams().Min // content-defined chunks never cut below Min
+	if fixed > 0 {
+		single = fixed
+	}
+	fd, err := openRaw(path)
+	if err != nil {
+		return nil, err
+	}
+	f := rawFile{fd: fd, path: path}
+	defer f.close()
+	if n.Size <= uint64(single) {
+		ff, ok, err := a.saveSmallFile(ctx, f, n, fi)
+		if ok || err != nil {
+			return ff, err
+		}
+		// The file changed since lstat: read it again, to its end.
+		if _, err := syscall.Seek(fd, 0, io.SeekStart); err != nil {
+			return nil, &fs.PathError{Op: "seek", Path: path, Err: err}
+		}
+	}
+	if err := a.flushBatch(ctx); err != nil { // its workers start while this file is read
+		return nil, err
+	}
+	ff := newFileFuture(n)
 	read, err := a.readChunks(ctx, f, ff, fixed)
 	if err != nil {
 		return nil, err
@@ -42,11 +66,15 @@ func (a *Archiver) saveFile(ctx context.Context, path string, n *repo.Node, fi f
 	if read != n.Size {
 		a.opts.Warn(path, fmt.Errorf("file changed size while being read: %d bytes expected, %d read", n.Size, read))
 		n.Size = read
-	} else if after, err := f.Stat(); err == nil && !after.ModTime().Equal(fi.ModTime()) {
+	} else if after, err := f.stat(); err == nil && !sameMtime(after, fi) {
 		a.opts.Warn(path, errors.New("file changed while being read"))
 	}
 	ff.finish(-1, repo.ID{}, nil)
 	return ff, nil
+}
+
+func sameMtime(st syscall.Stat_t, fi fs.FileInfo) bool {
+	return st.Mtim.Nano() == fi.ModTime().UnixNano()
 }
 
 // readChunks cuts rd into chunks (content-defined, or of exactly fixed
@@ -92,12 +120,12 @@ func (a *Archiver) readChunks(ctx context.Context, rd io.Reader, ff *fileFuture,
 		}
 		read += uint64(len(data))
 		a.cnt.bytesRead.Add(uint64(len(data)))
-		job := chunkJob{file: ff, idx: ff.addChunk(), data: data, buf: buf}
+		part := chunkPart{file: ff, idx: ff.addChunk(), data: data}
 		select {
-		case a.chunks <- job:
+		case a.chunks <- chunkJob{parts: []chunkPart{part}, buf: buf}:
 		case <-ctx.Done():
 			a.slots <- buf
-			ff.finish(job.idx, repo.ID{}, context.Cause(ctx))
+			ff.finish(part.idx, repo.ID{}, context.Cause(ctx))
 			ff.finish(-1, repo.ID{}, nil)
 			return 0, context.Cause(ctx)
 		}
@@ -121,25 +149,30 @@ func readFixed(rd io.Reader, buf []byte) ([]byte, error) {
 // chunkWorker hashes and saves chunks until the queue closes.
 func (a *Archiver) chunkWorker(ctx context.Context, fail context.CancelCauseFunc) {
 	for job := range a.chunks {
-		if err := context.Cause(ctx); err != nil {
-			a.slots <- job.buf
-			job.file.finish(job.idx, repo.ID{}, err)
-			continue
+		for _, p := range job.parts {
+			a.saveChunk(ctx, fail, p)
 		}
-		id := a.repo.ChunkID(job.data)
-		res, err := a.repo.SaveBlob(ctx, repo.DataBlob, id, job.data)
-		if err != nil {
-			err = fmt.Errorf("save chunk %s: %w", id.Short(), err)
-			fail(err)
-		} else if !res.Known {
-			a.cnt.blobsNew.Add(1)
-			a.cnt.bytesAdded.Add(uint64(len(job.data)))
-			a.cnt.bytesStored.Add(uint64(res.Stored))
-		}
-		a.cnt.bytesDone.Add(uint64(len(job.data)))
 		a.slots <- job.buf
-		job.file.finish(job.idx, id, err)
 	}
+}
+
+func (a *Archiver) saveChunk(ctx context.Context, fail context.CancelCauseFunc, p chunkPart) {
+	if err := context.Cause(ctx); err != nil {
+		p.file.finish(p.idx, repo.ID{}, err)
+		return
+	}
+	id := a.repo.ChunkID(p.data)
+	res, err := a.repo.SaveBlob(ctx, repo.DataBlob, id, p.data)
+	if err != nil {
+		err = fmt.Errorf("save chunk %s: %w", id.Short(), err)
+		fail(err)
+	} else if !res.Known {
+		a.cnt.blobsNew.Add(1)
+		a.cnt.bytesAdded.Add(uint64(len(p.data)))
+		a.cnt.bytesStored.Add(uint64(res.Stored))
+	}
+	a.cnt.bytesDone.Add(uint64(len(p.data)))
+	p.file.finish(p.idx, id, err)
 }
 
 // treeSaver assembles directories in the order they were submitted, which
@@ -182,14 +215,4 @@ func (a *Archiver) saveTree(ctx context.Context, entries []entry) (repo.ID, erro
 	}
 	a.cnt.dirsDone.Add(1)
 	return id, nil
-}
-
-// openNoATime opens a file for reading without updating its access time
-// where the kernel allows it (owner or CAP_FOWNER).
-func openNoATime(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOATIME, 0)
-	if err != nil && errors.Is(err, fs.ErrPermission) {
-		f, err = os.Open(path)
-	}
-	return f, err
 }

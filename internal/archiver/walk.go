@@ -143,6 +143,9 @@ func (a *Archiver) saveStream(ctx context.Context, path string, name []byte, s *
 		Name: name, Type: repo.NodeFile, Mode: uint32(mode),
 		UID: uint32(os.Getuid()), GID: uint32(os.Getgid()), ModTimeNs: mtime.UnixNano(),
 	}
+	if err := a.flushBatch(ctx); err != nil { // a stream may take long to start
+		return entry{}, err
+	}
 	rc, err := s.Open(ctx)
 	if err != nil {
 		return entry{}, fmt.Errorf("stream %s: %w", path, err)
@@ -236,6 +239,15 @@ func (a *Archiver) saveDir(ctx context.Context, path string, parent *repo.Tree) 
 
 func (a *Archiver) submitDir(ctx context.Context, entries []entry) (*treeFuture, error) {
 	job := dirJob{entries: entries, result: &treeFuture{done: make(chan struct{})}}
+	select {
+	case a.dirs <- job:
+		return job.result, nil
+	default:
+		// The tree saver is behind, perhaps waiting for a file in the batch.
+		if err := a.flushBatch(ctx); err != nil {
+			return nil, err
+		}
+	}
 	select {
 	case a.dirs <- job:
 		return job.result, nil
