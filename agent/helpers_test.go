@@ -31,6 +31,7 @@ func testConfig(t *testing.T, c *agenttest.Controller, dataDir string) agent.Con
 		Hostname:       "db1.test",
 		Version:        "1.2.3-test",
 		OpenStorage:    agenttest.OpenLocal,
+		WALSocket:      agent.WALSocketOff, // not the host's shared default socket
 		Backoff:        session.Backoff{Initial: 50 * time.Millisecond, Max: 200 * time.Millisecond},
 		Logger:         slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}

@@ -28,6 +28,7 @@ type flags struct {
 	caCert, caFingerprint           string
 	name                            string
 	logLevel, logFormat             string
+	walSocket, walSocketGroup       string
 }
 
 // Command returns `coffer agent`; sub are added as its subcommands (the
@@ -68,6 +69,8 @@ COFFER_CA_CERT, COFFER_CA_FINGERPRINT (flags take precedence).`,
 	fl.StringVar(&f.caFingerprint, "ca-fingerprint", os.Getenv(EnvCAFingerprint), "SHA-256 fingerprint of the controller CA certificate (env "+EnvCAFingerprint+")")
 	fl.StringVar(&f.serverName, "server-name", "", "name expected in the controller's certificate (default: the host of --controller)")
 	fl.StringVar(&f.name, "name", "", "agent name to request (default: host name; a name set on the join token wins)")
+	fl.StringVar(&f.walSocket, "wal-socket", "", "Unix socket for wal-push and wal-fetch (default: COFFER_AGENT_SOCKET, else /run/coffer/agent.sock; off: none)")
+	fl.StringVar(&f.walSocketGroup, "wal-socket-group", "", "group given access to the WAL socket, e.g. postgres")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	cmd.AddCommand(sub...)
@@ -87,6 +90,8 @@ func run(cmd *cobra.Command, f *flags) error {
 		CAFingerprint:  f.caFingerprint,
 		Name:           f.name,
 		Version:        cmd.Root().Version,
+		WALSocket:      f.walSocket,
+		WALSocketGroup: f.walSocketGroup,
 		Logger:         log,
 	}
 	if f.joinTokenFile != "" {
