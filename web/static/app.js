@@ -78,6 +78,16 @@ function card(label, value, cls) {
   return d;
 }
 
+// walSummary is the archived WAL range per timeline, flagged when
+// segments are missing (point-in-time recovery cannot cross a gap).
+function walSummary(w) {
+  if (!w || !w.reportedAt) return [""];
+  const tls = (w.timelines || []).filter((t) => t.lastSegment)
+    .map((t) => "TL" + t.timeline + " " + t.firstSegment.slice(8) + "–" + t.lastSegment.slice(8) + " (" + t.segmentCount + ")");
+  const gaps = w.gapCount || 0;
+  return gaps ? [tls.join(", ") + " — " + gaps + (gaps > 1 ? " gaps!" : " gap!"), "failed"] : [tls.join(", ")];
+}
+
 async function refresh() {
   if (!token) {
     $("#status").textContent = "Paste an API token (coffer dev writes one to .coffer/admin.token).";
@@ -111,7 +121,11 @@ async function refresh() {
       (s) => [s.name], (s) => [s.cronExpression], (s) => [s.timezone], (s) => [s.enabled ? "yes" : "no"], (s) => [when(s.nextRun)],
     ]);
     const agentNames = new Map((agents.agents || []).map((a) => [a.id, a.name]));
-    fill("#sources", sources.sources || [], [(s) => [s.name], (s) => [s.type], (s) => [agentNames.get(s.agentId) || s.agentId]]);
+    const srcs = sources.sources || [];
+    const wal = new Map(await Promise.all(srcs.filter((s) => s.type === "postgres")
+      .map(async (s) => [s.id, await api("/api/sources/" + encodeURIComponent(s.id) + "/wal").catch(() => null)])));
+    fill("#sources", srcs, [(s) => [s.name], (s) => [s.type], (s) => [agentNames.get(s.agentId) || s.agentId],
+      (s) => walSummary(wal.get(s.id))]);
     $("#status").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (err) {
     $("#status").textContent = err.message;
