@@ -1,19 +1,14 @@
 package api_test
 
 import (
-	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	ct "github.com/cofferhq/coffer/controller/internal/controllertest"
@@ -116,7 +111,7 @@ func onBothCatalogs(t *testing.T, test func(t *testing.T, w restoreWorld)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		dsn := freshCatalogDatabase(t)
+		dsn := ct.PostgresCatalog(t)
 		test(t, newRestoreWorld(t, func(c *server.Config) { c.Catalog.DSN = dsn }))
 	})
 }
@@ -218,46 +213,4 @@ func TestRestorePicksTheBaseBackup(t *testing.T) {
 			t.Fatalf("too early a point in time: %d %s, want FAILED_PRECONDITION naming %s", r.Status, r.Raw, at(time.Hour))
 		}
 	})
-}
-
-// freshCatalogDatabase creates a database on the test PostgreSQL server
-// for one controller's catalog and drops it afterwards.
-func freshCatalogDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("COFFER_TEST_POSTGRES_DSN")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db, err := sql.Open("pgx", admin)
-	if err == nil {
-		err = db.PingContext(ctx)
-	}
-	if err != nil {
-		if os.Getenv("COFFER_ALLOW_SKIP") == "1" {
-			t.Skipf("PostgreSQL catalog server: %v", err)
-		}
-		t.Fatalf("PostgreSQL is required at %s for the catalog (set COFFER_ALLOW_SKIP=1 to skip): %v", admin, err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "coffer_api_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-		db.Close()
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
