@@ -227,3 +227,61 @@ func TestArchiveCommandThroughAgentSocket(t *testing.T) {
 		t.Fatalf("report gaps %v; want just %s", gaps, names[1])
 	}
 }
+
+// TestPromotionFollowedThroughAgent: archive recovery through the agent
+// (restore_command = wal-fetch via the socket) ends on a new timeline;
+// its history file and segments are archived through the agent, and the
+// archive report follows the new timeline back to its parent.
+func TestPromotionFollowedThroughAgent(t *testing.T) {
+	t.Parallel()
+	rp := pgtest.NewRepository(t)
+	agent := startAgentSocket(t)
+	bin := pgtest.CofferBinary(t)
+	flags := fmt.Sprintf("--source main --repo %s --key-file %s --agent-socket %s", rp.Dir, rp.KeyFile, agent.path)
+	settings := pgtest.ArchiveSettings(t, rp, "main")
+	settings["archive_command"] = fmt.Sprintf("'%s wal-push %s %%p'", bin, flags)
+	c := pgtest.New(t, pgtest.Options{Settings: settings})
+	c.Exec(t, "postgres", "CREATE TABLE t (id int, v text)")
+	var last string
+	for range 2 {
+		last = switchWAL(t, c)
+	}
+	waitArchived(t, c, last)
+	c.Stop(t)
+	if err := pgtest.Chown(rp.Dir); err != nil { // see TestArchiveCommandThroughAgentSocket
+		t.Fatal(err)
+	}
+
+	if err := os.WriteFile(filepath.Join(c.DataDir, "recovery.signal"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	settings["restore_command"] = fmt.Sprintf("'%s wal-fetch %s %%f %%p'", bin, flags)
+	settings["recovery_target_timeline"] = "'latest'"
+	promoted := pgtest.Existing(t, c.DataDir, settings)
+	promoted.Start(t)
+	promoted.WaitPromoted(t, 2*time.Minute)
+	next := switchWAL(t, promoted)
+	if !strings.HasPrefix(next, "00000002") {
+		t.Fatalf("after archive recovery the server writes %s, want timeline 2", next)
+	}
+	promoted.WaitArchived(t, next, 60*time.Second)
+	if !agent.saw("00000002.history") || !agent.saw(next) {
+		t.Fatalf("timeline 2 files not archived through the agent (saw history %v, %s %v)", agent.saw("00000002.history"), next, agent.saw(next))
+	}
+
+	rep, err := walsock.BuildReport(context.Background(), rp.Open(t), "main", rp.Dir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.GetTimelines()) != 2 {
+		t.Fatalf("report timelines %v", rep.GetTimelines())
+	}
+	tl1, tl2 := rep.GetTimelines()[0], rep.GetTimelines()[1]
+	if tl1.GetTimeline() != 1 || len(tl1.GetGaps()) != 0 || tl1.GetLastSegment() < last {
+		t.Fatalf("timeline 1: %v", tl1)
+	}
+	if tl2.GetTimeline() != 2 || !tl2.GetHistory() || tl2.GetParentTimeline() != 1 || tl2.GetSwitchLsn() == "" ||
+		tl2.GetLastSegment() != next || len(tl2.GetGaps()) != 0 {
+		t.Fatalf("timeline 2: %v", tl2)
+	}
+}
