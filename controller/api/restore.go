@@ -24,7 +24,11 @@ func (s *Recovery) Restore(ctx context.Context, req *cofferv1.RestoreRequest) (*
 	if b.Status != catalog.BackupCompleted || b.SnapshotID == "" {
 		return nil, apierr.Precondition("backupId", "backup %s is %s; only completed backups can be restored", b.ID, b.Status)
 	}
-	agentID, err := s.targetAgent(ctx, req.GetTargetAgentId(), src)
+	ownerField := "backupId"
+	if req.GetBackupId() == "" {
+		ownerField = "source"
+	}
+	agentID, err := s.targetAgent(ctx, req.GetTargetAgentId(), ownerField, src)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +83,9 @@ func (s *Recovery) restoreBase(ctx context.Context, req *cofferv1.RestoreRequest
 	if err != nil {
 		return b, catalog.Source{}, err
 	}
+	if ref := req.GetSource(); ref != "" && ref != b.SourceID && ref != b.SourceName {
+		return b, catalog.Source{}, apierr.Invalid("source", "backup %s is of source %q, not %q: leave source empty or name the backup's own", b.ID, b.SourceName, ref)
+	}
 	src, err := s.d.Store.GetSource(ctx, b.SourceID)
 	if errors.Is(err, catalog.ErrNotFound) {
 		src = catalog.Source{ID: b.SourceID, Name: b.SourceName, Type: b.SourceType, AgentID: b.AgentID}
@@ -88,10 +95,12 @@ func (s *Recovery) restoreBase(ctx context.Context, req *cofferv1.RestoreRequest
 	return b, src, inScope(ctx, src)
 }
 
-func (s *Recovery) targetAgent(ctx context.Context, id string, src catalog.Source) (string, error) {
+// targetAgent resolves the agent to restore on: the named one, else the
+// one owning src (named by ownerField in errors).
+func (s *Recovery) targetAgent(ctx context.Context, id, ownerField string, src catalog.Source) (string, error) {
 	field := "targetAgentId"
 	if id == "" {
-		id, field = src.AgentID, "backupId"
+		id, field = src.AgentID, ownerField
 	}
 	a, err := s.d.Store.GetAgent(ctx, id)
 	if errors.Is(err, catalog.ErrNotFound) {

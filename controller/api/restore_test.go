@@ -144,6 +144,7 @@ func TestRestoreTargetsByBackupMethod(t *testing.T) {
 			{"point in time without a source", map[string]any{"pointInTime": pit, "targetPath": "/srv/r"}, "source", "INVALID_ARGUMENT"},
 			{"point in time of a files source", map[string]any{"source": "files1", "pointInTime": pit, "targetPath": "/srv/r"}, "source", "INVALID_ARGUMENT"},
 			{"point in time of an unknown source", map[string]any{"source": "nope", "pointInTime": pit, "targetPath": "/srv/r"}, "source", "INVALID_ARGUMENT"},
+			{"named base of another source", map[string]any{"backupId": w.backups["dump"], "source": "pg", "targetDatabase": "app"}, "source", "INVALID_ARGUMENT"},
 			{"named base newer than the time", map[string]any{"backupId": w.backups["C"], "pointInTime": pit, "targetPath": "/srv/r"}, "pointInTime", "FAILED_PRECONDITION"},
 			{"source without physical backups", map[string]any{"source": "pglog", "pointInTime": pit, "targetPath": "/srv/r"}, "pointInTime", "FAILED_PRECONDITION"},
 		} {
