@@ -56,7 +56,7 @@ func addConnFlags(cmd *cobra.Command, f *pgFlags) {
 	fl.StringSliceVar(&f.cfg.Databases, "databases", nil, "logical: databases to dump (default all)")
 	fl.IntVar(&f.cfg.Jobs, "jobs", 0, "pg_restore --jobs (default 2)")
 	fl.IntVar(&f.cfg.WALTimeoutSeconds, "wal-timeout", 0, "seconds to wait for a backup's WAL to be archived (default 300)")
-	fl.IntVar(&f.cfg.PageChunkSize, "page-chunk-size", 0, "fixed chunk size for relation files, a multiple of 8192 (default 262144)")
+	fl.IntVar(&f.cfg.PageChunkSize, "page-chunk-size", 0, "fixed chunk size for relation files, a multiple of 8192 (default 1048576)")
 }
 
 func (f *pgFlags) source() (*postgres.Source, error) {

@@ -46,7 +46,7 @@ func TestParseConfigErrorsNameTheField(t *testing.T) {
 		}
 	}
 	cfg, err := postgres.ParseConfig(spec(t, map[string]any{"dataDir": "/var/lib/postgresql/15/main"}, nil))
-	if err != nil || cfg.Port != 5432 || cfg.User != "postgres" || cfg.Method != "physical" || cfg.PageChunkSize != 256<<10 {
+	if err != nil || cfg.Port != 5432 || cfg.User != "postgres" || cfg.Method != "physical" || cfg.PageChunkSize != 1<<20 {
 		t.Fatalf("defaults %+v, %v", cfg, err)
 	}
 }
