@@ -54,6 +54,8 @@ func (a *Authenticator) Authorize(ctx context.Context, method string) (context.C
 			return nil, err
 		}
 		return ctx, nil
+	case PermAgentLocal:
+		return nil, apierr.Denied("method %s is served by agents on their local socket, not by the controller", method)
 	}
 	p, err := a.authenticate(ctx)
 	if err != nil {

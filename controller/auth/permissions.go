@@ -30,6 +30,9 @@ const (
 	PermJoinToken Permission = "join-token"
 	// PermAgentCert: the caller must present an agent client certificate.
 	PermAgentCert Permission = "agent-cert"
+	// PermAgentLocal: served by an agent on its local WAL socket, never by
+	// the controller, which refuses it.
+	PermAgentLocal Permission = "agent-local"
 )
 
 // RoleAgent is the machine role: it grants nothing on the user API.
@@ -108,7 +111,10 @@ var methods = map[string]Permission{
 
 	cofferv1.EnrollmentService_Enroll_FullMethodName:           PermJoinToken,
 	cofferv1.EnrollmentService_RenewCertificate_FullMethodName: PermAgentCert,
-	cofferv1.AgentChannelService_Connect_FullMethodName:        PermAgentCert,
+
+	cofferv1.WalSocketService_PushWal_FullMethodName:    PermAgentLocal,
+	cofferv1.WalSocketService_FetchWal_FullMethodName:   PermAgentLocal,
+	cofferv1.AgentChannelService_Connect_FullMethodName: PermAgentCert,
 }
 
 // MethodPermission returns what method needs; false for unknown methods.
