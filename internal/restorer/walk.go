@@ -110,6 +110,7 @@ func (r *Restorer) restoreFile(ctx context.Context, n *repo.Node, dst string) er
 	}
 	// No check for an existing dst here: placeFile's rename refuses or
 	// replaces it atomically, which saves a system call per file.
+
 	// A file that fits in one batch goes into one whole (starting a new
 	// batch if needed) and is created by the worker that writes it, which
 	// saves system calls per small file. Larger ones are spread over
