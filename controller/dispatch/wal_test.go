@@ -4,17 +4,14 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/cofferhq/coffer/agent/walsock"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	ct "github.com/cofferhq/coffer/controller/internal/controllertest"
 	"github.com/cofferhq/coffer/controller/server"
 	cofferv1 "github.com/cofferhq/coffer/gen/coffer/v1"
-	"github.com/cofferhq/coffer/internal/repo"
-	"github.com/cofferhq/coffer/internal/storage/local"
 )
 
 type walView struct {
@@ -30,8 +27,8 @@ type walView struct {
 	}
 }
 
-// TestWALArchiveReportedAndServed, on both catalogs: the agent's report
-// of a real archive is stored, served by GET /api/sources/{id}/wal, and a
+// TestWALArchiveReportedAndServed, on both catalogs: an agent's report
+// (built from real archives in the walsock and cli tests) is stored, served by GET /api/sources/{id}/wal, and a
 // new gap is a WARN log, an audit entry and the coffer_wal_archive_gaps
 // gauge; a later report without the gap clears the gauge.
 func TestWALArchiveReportedAndServed(t *testing.T) {
@@ -56,19 +53,21 @@ func testWALArchiveReport(t *testing.T, w world) {
 		t.Fatalf("before any report: %+v", empty)
 	}
 
-	// A real archive: segments 1-3 and 5 on timeline 1 (4 is missing).
-	r, dir := walRepo(t)
-	for _, n := range []uint64{1, 2, 3, 5} {
-		saveSegment(t, r, repo.WALFileName(1, n, repo.DefaultWALSegmentSize))
-	}
+	// Segments 1-3 and 5 on timeline 1: 4 is missing.
+	dir := "s3://backups/prod"
+	segs := []string{"000000010000000000000001", "000000010000000000000005"}
+	gaps := []*cofferv1.WalGap{{FirstSegment: "000000010000000000000004", LastSegment: "000000010000000000000004", SegmentCount: 1}}
+	count := int64(4)
 	ch := w.c.Open(t, w.tls, nil)
 	ch.Expect(wait) // welcome
 	report := func() {
-		rep, err := walsock.BuildReport(context.Background(), r, "main", dir, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch.Send(&cofferv1.ConnectRequest{Message: &cofferv1.ConnectRequest_WalArchive{WalArchive: rep}})
+		ch.Send(&cofferv1.ConnectRequest{Message: &cofferv1.ConnectRequest_WalArchive{WalArchive: &cofferv1.WalArchiveReport{
+			Stream: "main", Repository: dir, SegmentSize: 16 << 20, ListedAt: timestamppb.Now(),
+			Timelines: []*cofferv1.WalTimeline{{
+				Timeline: 1, FirstSegment: segs[0], LastSegment: segs[1], SegmentCount: count, Gaps: gaps,
+				LastArchivedAt: timestamppb.Now(),
+			}},
+		}}})
 	}
 	report()
 	var got walView
@@ -96,7 +95,7 @@ func testWALArchiveReport(t *testing.T, w world) {
 
 	// The same gap again is not news; filling it clears the gauge.
 	report()
-	saveSegment(t, r, "000000010000000000000004")
+	gaps, count = nil, 5 // the missing segment was pushed
 	report()
 	ct.Poll(t, wait, "the gap to close", func() bool {
 		w.c.MustDo(t, "GET", "/api/sources/main/wal", nil).Decode(t, &got)
@@ -107,36 +106,6 @@ func testWALArchiveReport(t *testing.T, w world) {
 	}
 	if m := metrics(t, w.c); !strings.Contains(m, `coffer_wal_archive_gaps{source="main"} 0`) {
 		t.Fatalf("gauge not 0 after the gap closed:\n%s", m)
-	}
-}
-
-func walRepo(t *testing.T) (*repo.Repository, string) {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "repo")
-	be, err := local.Create(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { be.Close() })
-	kek, err := repo.NewKeyFileKEK(filepath.Join(filepath.Dir(dir), "key"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Init(context.Background(), be, kek, repo.InitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, dir
-}
-
-func saveSegment(t *testing.T, r *repo.Repository, name string) {
-	t.Helper()
-	f, err := repo.ParseLogFile("main", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.SaveLogSegment(context.Background(), f, make([]byte, repo.DefaultWALSegmentSize), repo.LogRange{}); err != nil {
-		t.Fatal(err)
 	}
 }
 
