@@ -82,6 +82,18 @@ func TestClientCommandsAgainstAController(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Field != "timezone" {
 		t.Fatalf("schedule in an unknown zone: %v", err)
 	}
+	_, _, err = run(t, client.RestoreCommand(), addr, token, "--target", "/srv/x")
+	if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "--source") {
+		t.Fatalf("restore without a backup or a source: %v (exit %d), want a usage error naming --source", err, cli.ExitCode(err))
+	}
+	_, _, err = run(t, client.RestoreCommand(), addr, token, "--source", "no-such-source", "--point-in-time", "2026-05-01T03:00:00Z", "--target", "/srv/x")
+	if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.Field != "source" {
+		t.Fatalf("point-in-time restore of an unknown source: %v, want 400 naming source", err)
+	}
+	_, _, err = run(t, client.RestoreCommand(), addr, token, "no-such-backup", "--recovery-target", "sometime", "--target", "/srv/x")
+	if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.Field != "recoveryTarget" {
+		t.Fatalf("restore with a bad recovery target: %v, want 400 naming recoveryTarget", err)
+	}
 	out, _, err = run(t, client.TokenCommand(), addr, token, "create", "--name", "ci", "--role", "operator")
 	if err != nil || !strings.HasPrefix(out, "cft1_") {
 		t.Fatalf("token create: %v %q", err, out)

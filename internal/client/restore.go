@@ -16,21 +16,33 @@ import (
 // RestoreCommand returns `coffer restore BACKUP_ID`.
 func RestoreCommand() *cobra.Command {
 	c := &conn{}
-	var target, targetDB, pit, agentID string
+	var target, targetDB, pit, agentID, source, recoveryTarget string
 	var overwrite, validate, wait bool
 	cmd := &cobra.Command{
-		Use:   "restore BACKUP_ID",
+		Use:   "restore [BACKUP_ID]",
 		Short: "Restore a backup on its agent (or another) through the controller",
+		Long: `Restore a backup through the controller. Name the backup, or for a point in
+time name only the source: the controller then picks the newest physical
+backup that is consistent before --point-in-time.`,
 		Example: `  coffer restore 1f3a... --target /srv/restore --wait
-  coffer restore 1f3a... --target /srv/data --overwrite`,
-		Args: cobra.ExactArgs(1),
+  coffer restore 1f3a... --target /srv/data --overwrite
+  coffer restore --source pg-main --point-in-time 2026-05-01T03:00:00Z --target /srv/pg-restored --wait
+  coffer restore 1f3a... --recovery-target immediate --target /srv/pg-at-backup`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			backupID := ""
+			if len(args) == 1 {
+				backupID = args[0]
+			}
+			if backupID == "" && (source == "" || pit == "") {
+				return usage("name a BACKUP_ID, or --source with --point-in-time to let the controller pick the base backup")
+			}
 			cl, err := c.client()
 			if err != nil {
 				return err
 			}
-			req := &cofferv1.RestoreRequest{BackupId: args[0], TargetPath: target, TargetDatabase: targetDB,
-				OverwriteExisting: overwrite, ValidateOnly: validate, TargetAgentId: agentID}
+			req := &cofferv1.RestoreRequest{BackupId: backupID, Source: source, TargetPath: target, TargetDatabase: targetDB,
+				OverwriteExisting: overwrite, ValidateOnly: validate, TargetAgentId: agentID, RecoveryTarget: recoveryTarget}
 			if pit != "" {
 				t, err := time.Parse(time.RFC3339, pit)
 				if err != nil {
@@ -54,9 +66,11 @@ func RestoreCommand() *cobra.Command {
 	}
 	c.bind(cmd)
 	f := cmd.Flags()
-	f.StringVar(&target, "target", "", "directory to restore a files backup into, on the agent's host")
-	f.StringVar(&targetDB, "target-database", "", "database to restore a database backup into")
-	f.StringVar(&pit, "point-in-time", "", "replay logs up to this time (RFC 3339; database sources)")
+	f.StringVar(&target, "target", "", "directory on the agent's host: a files backup's target or a new PostgreSQL data directory")
+	f.StringVar(&targetDB, "target-database", "", "database to restore a logical backup into")
+	f.StringVar(&pit, "point-in-time", "", "replay logs up to this time (RFC 3339; physical database backups)")
+	f.StringVar(&source, "source", "", "with --point-in-time and no BACKUP_ID: the source whose base backup the controller picks")
+	f.StringVar(&recoveryTarget, "recovery-target", "", "end (replay the whole archive, default) or immediate (stop at the backup's consistency point)")
 	f.StringVar(&agentID, "agent", "", "restore on this agent instead of the source's")
 	f.BoolVar(&overwrite, "overwrite", false, "allow writing over an existing, non-empty target")
 	f.BoolVar(&validate, "validate-only", false, "only check that the restore could run")
