@@ -33,10 +33,11 @@ type Options struct {
 	Include []string
 	// Overwrite replaces existing files; without it an existing file is an error.
 	Overwrite bool
-	// Sync makes the restore durable before Restore returns: writeback of
-	// each written range starts right away (so the disk works while
-	// chunks are decoded) and the target's file system is synced at the
-	// end (syncfs), covering every file and directory restored.
+	// Sync makes the restore durable before Restore returns: every file
+	// is fsynced once complete (writeback of each written range starts
+	// right away, so the disk works while chunks are decoded and the
+	// fsync finds little left), every directory once its entries and
+	// metadata are in place. Only what the restore wrote is flushed.
 	Sync bool
 	// SkipOwner leaves ownership alone; it defaults to true when not root.
 	SkipOwner *bool
@@ -146,10 +147,7 @@ func (r *Restorer) Restore(ctx context.Context, sn *repo.Snapshot, target string
 	}
 	if err == nil {
 		stop("metadata")
-		err = r.finish()
-	}
-	if err == nil && r.opts.Sync {
-		err = SyncFS(target)
+		err = r.finish(target)
 	}
 	if err != nil {
 		r.cleanup()
@@ -160,8 +158,9 @@ func (r *Restorer) Restore(ctx context.Context, sn *repo.Snapshot, target string
 	return r.progress("done", start), nil
 }
 
-// finish creates hard links and applies directory metadata, deepest first.
-func (r *Restorer) finish() error {
+// finish creates hard links and applies directory metadata, deepest first,
+// and with Sync flushes the directories (target last).
+func (r *Restorer) finish(target string) error {
 	for _, l := range r.links {
 		if r.opts.Overwrite {
 			_ = os.Remove(l.path)
@@ -176,7 +175,15 @@ func (r *Restorer) finish() error {
 			return err
 		}
 	}
-	return nil
+	if !r.opts.Sync {
+		return nil
+	}
+	for i := len(r.dirs) - 1; i >= 0; i-- {
+		if err := SyncPath(r.dirs[i].path); err != nil {
+			return err
+		}
+	}
+	return SyncPath(target)
 }
 
 // cleanup removes temporary files of a failed restore.

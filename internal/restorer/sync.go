@@ -34,16 +34,16 @@ func startWriteback(b *batch, fds []*os.File) error {
 	return nil
 }
 
-// SyncFS flushes the file system holding dir to stable storage: every
-// file and directory written to it, data and metadata alike.
-func SyncFS(dir string) error {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// SyncPath fsyncs a file or directory: its data, metadata and, for a
+// directory, its entries.
+func SyncPath(path string) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	defer unix.Close(fd)
-	if err := unix.Syncfs(fd); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
+	if err := unix.Fsync(fd); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	return nil
 }

@@ -145,6 +145,11 @@ func (r *Restorer) applyWhole(b *batch, fds []*os.File) error {
 		if err := r.apply.ApplyFile(fds[i], f.node); err != nil {
 			return fmt.Errorf("restore %s: %w", f.dst, err)
 		}
+		if r.opts.Sync {
+			if err := fds[i].Sync(); err != nil {
+				return fmt.Errorf("sync %s: %w", f.dst, err)
+			}
+		}
 		f.metaSet.Store(true)
 	}
 	return nil
@@ -170,6 +175,11 @@ func (r *Restorer) fileDone(f *pendingFile, err error) error {
 	if got := f.written.Load(); got != f.node.Size {
 		return fmt.Errorf("restore %s: %w: wrote %d bytes, expected %d", f.dst, ErrCorrupt, got, f.node.Size)
 	}
+	if r.opts.Sync && !f.metaSet.Load() {
+		if err := r.finishDurably(f); err != nil {
+			return err
+		}
+	}
 	if err := r.placeFile(f.tmp, f.dst); err != nil {
 		return err
 	}
@@ -180,5 +190,26 @@ func (r *Restorer) fileDone(f *pendingFile, err error) error {
 		}
 	}
 	r.filesDone.Add(1)
+	return nil
+}
+
+// finishDurably sets the metadata of a file written by several batches
+// (or empty) through a descriptor and fsyncs it, before the rename.
+func (r *Restorer) finishDurably(f *pendingFile) error {
+	fd, err := rawfile.Open(f.tmp, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", f.dst, err)
+	}
+	err = r.apply.ApplyFile(fd, f.node)
+	if err == nil {
+		err = fd.Sync()
+	}
+	if cerr := fd.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", f.dst, err)
+	}
+	f.metaSet.Store(true)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -204,8 +205,8 @@ func extract(ctx context.Context, o RestoreOptions, plan *Plan) (*RestoreResult,
 		if err := mkdirOwned(filepath.Dir(d.dest), int(node.UID), int(node.GID)); err != nil {
 			return nil, err
 		}
-		// Sync: like pg_basebackup and pgBackRest, every file is on disk
-		// before the restore reports success.
+		// Sync: like pg_basebackup and pgBackRest, every file and
+		// directory is on disk before the restore reports success.
 		rs := restorer.New(o.Repo, restorer.Options{Sync: true, Progress: func(p restorer.Progress) {
 			o.Progress(Progress{Phase: StepExtraction, BytesDone: res.Bytes + p.BytesWritten, FilesDone: res.Files + p.FilesDone, Rate: p.Rate, ETA: p.ETA})
 		}})
@@ -230,17 +231,39 @@ func extract(ctx context.Context, o RestoreOptions, plan *Plan) (*RestoreResult,
 	return res, nil
 }
 
-// syncRestored makes what was written after the files (recovery
-// settings, tablespace links, root directory modes) durable too: one
-// syncfs per file system of the data directory and tablespaces.
+// syncRestored makes what was written after the files durable too: the
+// recovery files, the tablespace links (pg_tblspc) and the root
+// directories (whose mode changed) with the directories above them, which
+// may have been created. The restorer has fsynced everything it wrote.
 func syncRestored(o RestoreOptions, plan *Plan) error {
-	dirs := []string{o.Target}
-	for _, ts := range plan.Backup.Meta.Tablespaces {
-		dirs = append(dirs, tablespaceDest(o, ts))
+	paths := []string{
+		filepath.Join(o.Target, "backup_label"), filepath.Join(o.Target, "recovery.signal"),
+		filepath.Join(o.Target, "postgresql.auto.conf"),
+		filepath.Join(o.Target, "pg_wal", "archive_status"), filepath.Join(o.Target, "pg_wal"),
 	}
-	for _, d := range dirs {
-		if err := restorer.SyncFS(d); err != nil {
+	if len(plan.Backup.Meta.Tablespaces) > 0 {
+		paths = append(paths, filepath.Join(o.Target, "tablespace_map"), filepath.Join(o.Target, "pg_tblspc"))
+	}
+	roots := []string{o.Target}
+	for _, ts := range plan.Backup.Meta.Tablespaces {
+		roots = append(roots, tablespaceDest(o, ts))
+	}
+	paths = append(paths, roots...)
+	for _, p := range paths {
+		if err := restorer.SyncPath(p); err != nil {
 			return fmt.Errorf("restore: %w", err)
+		}
+	}
+	// Directories above a root hold its entry if it was created; one we
+	// may not open (not created by us, then) is left alone.
+	for _, root := range roots {
+		for d := filepath.Dir(root); ; d = filepath.Dir(d) {
+			if err := restorer.SyncPath(d); err != nil && !errors.Is(err, fs.ErrPermission) {
+				return fmt.Errorf("restore: %w", err)
+			}
+			if d == filepath.Dir(d) {
+				break
+			}
 		}
 	}
 	return nil
