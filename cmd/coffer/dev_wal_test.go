@@ -30,7 +30,7 @@ func TestDevModeWALSocket(t *testing.T) {
 	poll(t, time.Minute, "the dev agent to be online", func() bool {
 		return strings.Contains(run(t, env, "agent", "list").stdout, "online")
 	})
-	mustRun(t, env, "source", "create", "--name", "main", "--type", "postgres", "--set", "host=127.0.0.1")
+	mustRun(t, env, "source", "create", "--name", "main", "--type", "postgres", "--set", "host=127.0.0.1", "--set", "method=logical")
 
 	history := filepath.Join(t.TempDir(), "00000002.history")
 	if err := os.WriteFile(history, []byte("1\t0/3000158\tno recovery target specified\n"), 0o600); err != nil {

@@ -73,6 +73,11 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{"unknown recovery job", "GET", "/api/recovery/status/nope", nil, 404, "jobId"},
 		{"source relative path", "POST", "/api/sources", map[string]any{"name": "rel", "type": "files", "config": map[string]any{"paths": []string{"data"}}}, 400, "config.paths[0]"},
 		{"source password in config", "POST", "/api/sources", map[string]any{"name": "pg", "type": "postgres", "config": map[string]any{"password": "x"}}, 400, "config.password"},
+		{"postgres physical without dataDir", "POST", "/api/sources", map[string]any{"name": "pg", "type": "postgres", "config": map[string]any{"host": "127.0.0.1"}}, 400, "config.dataDir"},
+		{"postgres relative dataDir", "POST", "/api/sources", map[string]any{"name": "pg", "type": "postgres", "config": map[string]any{"dataDir": "pgdata"}}, 400, "config.dataDir"},
+		{"postgres unknown method", "POST", "/api/sources", map[string]any{"name": "pg", "type": "postgres", "config": map[string]any{"method": "magic"}}, 400, "config.method"},
+		{"postgres unknown setting", "POST", "/api/sources", map[string]any{"name": "pg", "type": "postgres", "config": map[string]any{"method": "logical", "hots": "db1"}}, 400, "config.hots"},
+		{"postgres port not a number", "POST", "/api/sources", map[string]any{"name": "pg", "type": "postgres", "config": map[string]any{"method": "logical", "port": "5432"}}, 400, "config.port"},
 		{"source bad type", "POST", "/api/sources", map[string]any{"name": "x", "type": "oracle"}, 400, "type"},
 		{"source duplicate name", "POST", "/api/sources", map[string]any{"name": "files1", "type": "files", "config": map[string]any{"paths": []string{"/srv"}}}, 400, "name"},
 		{"location bad scheme", "POST", "/api/storage-locations", map[string]any{"name": "x", "url": "ftp://host/x"}, 400, "url"},
@@ -155,7 +160,7 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 	f := setup(t)
 	const secret = "s3cr3t-Value-!"
 	r := f.c.MustDo(t, "POST", "/api/sources", map[string]any{
-		"name": "pg1", "type": "postgres", "config": map[string]any{"host": "127.0.0.1"}, "secrets": map[string]string{"password": secret},
+		"name": "pg1", "type": "postgres", "config": map[string]any{"host": "127.0.0.1", "method": "logical"}, "secrets": map[string]string{"password": secret},
 	})
 	var loc struct {
 		StorageLocation struct{ ID string } `json:"storageLocation"`

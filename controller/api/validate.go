@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cofferhq/coffer/agent/source/postgres"
 	"github.com/cofferhq/coffer/controller/apierr"
 	"github.com/cofferhq/coffer/internal/catalog"
 )
@@ -35,7 +36,11 @@ func checkSourceConfig(typ string, cfg map[string]any) error {
 			return apierr.Invalid("config."+k, "looks like a secret: put it in secrets, which are stored encrypted and never returned")
 		}
 	}
-	if typ != catalog.SourceFiles {
+	switch typ {
+	case catalog.SourcePostgres:
+		return checkPostgresConfig(cfg)
+	case catalog.SourceFiles:
+	default:
 		return nil
 	}
 	for k := range cfg {
@@ -77,3 +82,26 @@ func checkSourceConfig(typ string, cfg map[string]any) error {
 	}
 	return nil
 }
+
+// checkPostgresConfig runs the agent's own config check at registration,
+// so a source that no agent could run is refused with the field named
+// instead of failing at its first backup.
+func checkPostgresConfig(cfg map[string]any) error {
+	_, err := postgres.DecodeConfig("", cfg)
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimPrefix(err.Error(), "postgres source config: ")
+	field := "config"
+	if m := jsonFieldRE.FindStringSubmatch(msg); m != nil {
+		field += "." + m[1] + m[2]
+	} else if word, _, _ := strings.Cut(msg, " "); cfg[word] != nil || slices.Contains(requiredPostgresFields, word) {
+		field += "." + word
+	}
+	return apierr.Invalid(field, "%s", msg)
+}
+
+var (
+	jsonFieldRE            = regexp.MustCompile(`unknown field "([^"]+)"|Go struct field Config\.(\S+) of type`)
+	requiredPostgresFields = []string{"dataDir", "method"}
+)

@@ -46,7 +46,7 @@ func TestWALArchiveReportedAndServed(t *testing.T) {
 }
 
 func testWALArchiveReport(t *testing.T, w world) {
-	w.c.MustDo(t, "POST", "/api/sources", map[string]any{"name": "main", "type": "postgres", "config": map[string]any{"host": "127.0.0.1"}})
+	w.c.MustDo(t, "POST", "/api/sources", map[string]any{"name": "main", "type": "postgres", "config": map[string]any{"host": "127.0.0.1", "method": "logical"}})
 	var empty walView
 	w.c.MustDo(t, "GET", "/api/sources/main/wal", nil).Decode(t, &empty)
 	if empty.SourceID == "" || empty.ReportedAt != "" || len(empty.Timelines) != 0 {

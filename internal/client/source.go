@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -27,7 +28,8 @@ func sourceCreate(c *conn) *cobra.Command {
 		Use:   "create",
 		Short: "Register a source on an agent",
 		Example: `  coffer source create --name web --type files --path /srv/www --exclude '*.tmp'
-  coffer source create --name app --type postgres --set host=127.0.0.1 --set database=app --secret password=...`,
+  coffer source create --name app --type postgres --set method=logical --set host=127.0.0.1 --set port=5432 --secret password=...
+  coffer source create --name main --type postgres --set dataDir=/var/lib/postgresql/15/main --set delta=true`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cl, err := c.client()
@@ -46,7 +48,7 @@ func sourceCreate(c *conn) *cobra.Command {
 				if !ok {
 					return usage("--set %q: want key=value", s)
 				}
-				cfg[k] = v
+				cfg[k] = settingValue(v)
 			}
 			sec := map[string]string{}
 			for _, s := range secrets {
@@ -166,4 +168,16 @@ func sourceDelete(c *conn) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// settingValue reads a --set value: numbers, true/false and JSON lists or
+// objects keep their type (port=5432, delta=true); anything else is a string.
+func settingValue(v string) any {
+	var out any
+	if json.Unmarshal([]byte(v), &out) == nil {
+		if _, isString := out.(string); !isString && out != nil {
+			return out
+		}
+	}
+	return v
 }

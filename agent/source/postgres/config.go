@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -87,6 +89,27 @@ const (
 	defaultWALTimeout = 5 * time.Minute
 	pageSize          = 8192
 )
+
+// DecodeConfig decodes a source's config as the API carries it (JSON
+// object) and checks it; unknown fields and bad values are errors naming
+// the field. The controller calls it when a source is registered, the
+// agent when it runs one.
+func DecodeConfig(name string, raw map[string]any) (Config, error) {
+	var cfg Config
+	if raw != nil {
+		b, err := json.Marshal(raw)
+		if err != nil {
+			return cfg, fmt.Errorf("postgres source config: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("postgres source config: %w", err)
+		}
+	}
+	cfg.Name = name
+	return cfg, cfg.Check()
+}
 
 // Check validates the config and fills defaults; errors name the field.
 func (c *Config) Check() error {

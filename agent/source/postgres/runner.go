@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,20 +14,11 @@ import (
 // ParseConfig decodes and checks a postgres source's config; unknown
 // fields and bad values are errors naming the field.
 func ParseConfig(spec *cofferv1.SourceSpec) (Config, error) {
-	var cfg Config
+	var raw map[string]any
 	if spec.GetConfig() != nil {
-		raw, err := json.Marshal(spec.GetConfig().AsMap())
-		if err != nil {
-			return cfg, fmt.Errorf("postgres source config: %w", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
-			return cfg, fmt.Errorf("postgres source config: %w", err)
-		}
+		raw = spec.GetConfig().AsMap()
 	}
-	cfg.Name = spec.GetName()
-	return cfg, cfg.Check()
+	return DecodeConfig(spec.GetName(), raw)
 }
 
 // driver adapts a Source to the agent's job runner.
