@@ -194,6 +194,11 @@ func incompressible(data []byte) bool {
 	return len(out)*100 >= in*97
 }
 
+// ProbesIncompressible reports whether a data chunk is stored raw without
+// a compression attempt (see incompressible). For scripts/pipelinelimit,
+// whose compression stage must skip what the repository skips.
+func ProbesIncompressible(chunk []byte) bool { return incompressible(chunk) }
+
 // probeMaxOut bounds the zstd frame of one probe slice: a frame header
 // (at most 18 bytes) and one raw block (3-byte header), no checksum.
 const probeMaxOut = probeSize + 32
