@@ -61,6 +61,17 @@ func TestSmallFilesRestoreToTheirBytes(t *testing.T) {
 			t.Fatalf("%s: restored %d bytes (%v), want the %d original bytes", rel, len(got), err, len(data))
 		}
 	}
+
+	// Everything read again, one small file changed: one new chunk.
+	add("mixed/03/f010", random(77, 5000))
+	a, _ = archiver.New(r, archiver.Options{Workers: 2, ReadAll: true})
+	again, err := a.Backup(context.Background(), []string{src}, res.Snapshot, &res.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := again.Snapshot.Summary; s.BlobsNew != 1 || s.BytesAdded != 5000 {
+		t.Fatalf("re-read with one small file changed: %d new chunks, %d bytes added; want 1 and 5000", s.BlobsNew, s.BytesAdded)
+	}
 }
 
 // A small file that changes between lstat and read is read again to its
