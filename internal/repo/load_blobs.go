@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -19,6 +20,9 @@ import (
 const (
 	maxRunBytes = 2 << 20
 	maxRunGap   = 256 << 10
+	// maxKeptRunBuf keeps a buffer grown for one large blob (up to the
+	// default maximum chunk) for the next run instead of allocating anew.
+	maxKeptRunBuf = 4<<20 + 64<<10
 	// zstdSlack is spare capacity past a blob's raw length so the zstd
 	// decoder can use its fast copy loops up to the last block (it needs
 	// one block plus its over-allocation free at the end of the output).
@@ -62,7 +66,7 @@ func (r *Repository) LoadBlobs(ctx context.Context, refs []BlobRef, fn func(i in
 		blobs[i] = runBlob{ref: i, loc: loc, epoch: epoch}
 	}
 	slices.SortFunc(blobs, func(a, b runBlob) int {
-		if c := cmp.Compare(string(a.loc.PackID[:]), string(b.loc.PackID[:])); c != 0 {
+		if c := bytes.Compare(a.loc.PackID[:], b.loc.PackID[:]); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.loc.Offset, b.loc.Offset)
@@ -119,7 +123,7 @@ func (r *Repository) loadRun(ctx context.Context, refs []BlobRef, run []runBlob,
 		}
 		return fmt.Errorf("load blobs from %s: %w", name, err)
 	}
-	if cap(buf) <= maxRunBytes {
+	if cap(buf) <= maxKeptRunBuf {
 		*bp = buf[:0]
 	}
 	var a *crypto.AEAD
