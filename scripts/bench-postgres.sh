@@ -39,6 +39,14 @@ run() {
 	cat "$W/time.$label"
 }
 
+# settle: flush the previous step's dirty pages and empty the page cache,
+# so neither tool pays for the other's writeback or reads the other's warm
+# cache.
+settle() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+}
+
 # quiesce: switch WAL and wait until the archiver has caught up, so no
 # tool pays for the other's (or pgbench's) archiving backlog.
 quiesce() {
@@ -48,6 +56,7 @@ quiesce() {
 	until [ "$(as_pg "$BIN/psql" -h "$W" -p "$PORT" -Atqc "SELECT coalesce(last_archived_wal, '') >= '$seg' FROM pg_stat_archiver" postgres)" = t ]; do
 		sleep 0.2
 	done
+	settle
 }
 
 echo "== cluster: pgbench scale $SCALE, archiving to both tools"
@@ -104,9 +113,27 @@ read -r c_incr c_incr_rss < <(run coffer-incr "$COFFER" postgres backup "${CARGS
 quiesce
 read -r p_incr p_incr_rss < <(run pgbr-incr $PGBR --type=incr backup)
 
-echo "== restores of the incremental (files only)"
-read -r c_rest c_rest_rss < <(run coffer-restore "$COFFER" postgres restore "${CARGS[@]}" --immediate --target "$W/restore-coffer" --no-archive --verify-wal=false)
-read -r p_rest p_rest_rss < <(run pgbr-restore $PGBR --pg1-path="$W/restore-pgbr" --type=immediate restore)
+echo "== restores of the incremental (files only; twice each, order A B B A, mean)"
+restore_coffer() {
+	rm -rf "$W/restore-coffer"
+	settle
+	run coffer-restore "$COFFER" postgres restore "${CARGS[@]}" --immediate --target "$W/restore-coffer" --no-archive --verify-wal=false
+}
+restore_pgbr() {
+	rm -rf "$W/restore-pgbr"
+	settle
+	run pgbr-restore $PGBR --pg1-path="$W/restore-pgbr" --type=immediate restore
+}
+read -r c_rest1 c_rest_rss < <(restore_coffer)
+read -r p_rest1 p_rest_rss < <(restore_pgbr)
+read -r p_rest2 p_rest_rss2 < <(restore_pgbr)
+read -r c_rest2 c_rest_rss2 < <(restore_coffer)
+mean() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (a + b) / 2 }'; }
+c_rest=$(mean "$c_rest1" "$c_rest2")
+p_rest=$(mean "$p_rest1" "$p_rest2")
+c_rest_rss=$(( c_rest_rss > c_rest_rss2 ? c_rest_rss : c_rest_rss2 ))
+p_rest_rss=$(( p_rest_rss > p_rest_rss2 ? p_rest_rss : p_rest_rss2 ))
+echo "restore runs: coffer $c_rest1 s, $c_rest2 s; pgbackrest $p_rest1 s, $p_rest2 s"
 
 size() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 c_size=$(size "$W/coffer/data" "$W/coffer/index" "$W/coffer/snapshots")
