@@ -3,6 +3,7 @@ package controllertest
 import (
 	"context"
 	"crypto/tls"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,12 +11,15 @@ import (
 )
 
 // Channel is a test agent's open AgentChannelService stream: it speaks
-// the protocol message by message so tests control every step.
+// the protocol message by message so tests control every step. Like a
+// real agent it answers each controller heartbeat, so a test that waits
+// on a loaded machine is not dropped as a silent agent.
 type Channel struct {
 	t      testing.TB
 	stream cofferv1.AgentChannelService_ConnectClient
 	cancel context.CancelFunc
 	in     chan recvd
+	sendMu sync.Mutex // gRPC streams allow one sender at a time
 }
 
 type recvd struct {
@@ -40,6 +44,11 @@ func (c *Controller) Open(t testing.TB, cfg *tls.Config, hello *cofferv1.AgentHe
 	go func() {
 		for {
 			m, err := stream.Recv()
+			if m.GetHeartbeat() != nil {
+				ch.sendMu.Lock()
+				_ = stream.Send(&cofferv1.ConnectRequest{Message: &cofferv1.ConnectRequest_Heartbeat{Heartbeat: &cofferv1.Heartbeat{}}})
+				ch.sendMu.Unlock()
+			}
 			ch.in <- recvd{m, err}
 			if err != nil {
 				return
@@ -56,7 +65,10 @@ func (ch *Channel) Close() { ch.cancel() }
 // Send sends one message.
 func (ch *Channel) Send(m *cofferv1.ConnectRequest) {
 	ch.t.Helper()
-	if err := ch.stream.Send(m); err != nil {
+	ch.sendMu.Lock()
+	err := ch.stream.Send(m)
+	ch.sendMu.Unlock()
+	if err != nil {
 		ch.t.Fatalf("send: %v", err)
 	}
 }
