@@ -76,19 +76,29 @@ func (f *repoFlags) backend(ctx context.Context, create bool) (storage.Backend, 
 // kek returns the key-encryption key from the flags. create makes a missing
 // key file (only `init` does that).
 func (f *repoFlags) kek(create bool) (repo.KEK, error) {
-	pass, havePass, err := f.passphrase()
+	keyFile, pass, err := f.key()
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case f.keyFile != "" && havePass:
-		return nil, usageErr(errors.New("give either --key-file or a passphrase, not both"))
-	case f.keyFile != "":
-		return repo.NewKeyFileKEK(f.keyFile, create)
-	case havePass:
-		return repo.NewPassphraseKEK(pass), nil
+	if keyFile != "" {
+		return repo.NewKeyFileKEK(keyFile, create)
 	}
-	return nil, usageErr(errors.New("no key given: use --key-file, COFFER_KEY_FILE or COFFER_PASSPHRASE"))
+	return repo.NewPassphraseKEK(pass), nil
+}
+
+// key returns the one key the flags name: a key file path or a
+// passphrase; neither or both is a usage error.
+func (f *repoFlags) key() (keyFile string, pass []byte, err error) {
+	pass, havePass, err := f.passphrase()
+	switch {
+	case err != nil:
+		return "", nil, err
+	case f.keyFile != "" && havePass:
+		return "", nil, usageErr(errors.New("give either --key-file or a passphrase, not both"))
+	case f.keyFile == "" && !havePass:
+		return "", nil, usageErr(errors.New("no key given: use --key-file, COFFER_KEY_FILE or COFFER_PASSPHRASE"))
+	}
+	return f.keyFile, pass, nil
 }
 
 func (f *repoFlags) passphrase() ([]byte, bool, error) {

@@ -155,21 +155,15 @@ func (f *repoFlags) walRepository() (_ *cofferv1.WalRepository, err error) {
 		}
 	}
 	spec := &cofferv1.WalRepository{Url: url, SftpKeyFile: f.storage.SFTPKeyFile, SftpKnownHosts: f.storage.SFTPKnownHosts}
-	pass, havePass, err := f.passphrase()
+	keyFile, pass, err := f.key()
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case f.keyFile != "" && havePass:
-		return nil, usageErr(errors.New("give either --key-file or a passphrase, not both"))
-	case f.keyFile != "":
-		if spec.KeyFile, err = os.ReadFile(f.keyFile); err != nil {
+	spec.Passphrase = pass
+	if keyFile != "" {
+		if spec.KeyFile, err = os.ReadFile(keyFile); err != nil {
 			return nil, fmt.Errorf("read key file: %w", err)
 		}
-	case havePass:
-		spec.Passphrase = pass
-	default:
-		return nil, usageErr(errors.New("no key given: use --key-file, COFFER_KEY_FILE or COFFER_PASSPHRASE"))
 	}
 	return spec, nil
 }
