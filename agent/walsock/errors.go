@@ -13,14 +13,25 @@ import (
 
 var errBadRequest = errors.New("bad wal socket request")
 
-// Reasons carried in the status's ErrorInfo, so the client gets back the
-// error classes its exit codes depend on.
+// errorClasses are the repository error classes the client's exit codes
+// depend on, with the gRPC code and the ErrorInfo reason each travels
+// under. One table for both directions, so a class cannot be sent without
+// being read back.
+var errorClasses = []struct {
+	class  error
+	code   codes.Code
+	reason string
+}{
+	{repo.ErrLogConflict, codes.AlreadyExists, "LOG_CONFLICT"},
+	{repo.ErrLogNotFound, codes.NotFound, "LOG_NOT_FOUND"},
+	{repo.ErrRepoNotFound, codes.FailedPrecondition, "REPO_NOT_FOUND"},
+	{repo.ErrWrongKey, codes.PermissionDenied, "WRONG_KEY"},
+	{repo.ErrUnsupportedVersion, codes.FailedPrecondition, "UNSUPPORTED_VERSION"},
+	{repo.ErrInvalidLogName, codes.InvalidArgument, reasonInvalidName},
+}
+
 const (
-	reasonConflict    = "LOG_CONFLICT"
-	reasonNotFound    = "LOG_NOT_FOUND"
-	reasonRepoMissing = "REPO_NOT_FOUND"
-	reasonWrongKey    = "WRONG_KEY"
-	reasonUnsupported = "UNSUPPORTED_VERSION"
+	// reasonCorrupt marks damage; the damaged object travels in the metadata.
 	reasonCorrupt     = "CORRUPTION"
 	reasonInvalidName = "INVALID_NAME"
 )
@@ -29,21 +40,18 @@ const errorDomain = "walsock.coffer"
 
 func toStatus(err error) error {
 	code, reason, object := codes.Internal, "", ""
+	for _, c := range errorClasses {
+		if errors.Is(err, c.class) {
+			code, reason = c.code, c.reason
+			break
+		}
+	}
 	var ce *repo.CorruptionError
 	switch {
-	case errors.Is(err, repo.ErrLogConflict):
-		code, reason = codes.AlreadyExists, reasonConflict
-	case errors.Is(err, repo.ErrLogNotFound):
-		code, reason = codes.NotFound, reasonNotFound
-	case errors.Is(err, repo.ErrRepoNotFound):
-		code, reason = codes.FailedPrecondition, reasonRepoMissing
-	case errors.Is(err, repo.ErrWrongKey):
-		code, reason = codes.PermissionDenied, reasonWrongKey
-	case errors.Is(err, repo.ErrUnsupportedVersion):
-		code, reason = codes.FailedPrecondition, reasonUnsupported
+	case reason != "":
 	case errors.As(err, &ce):
 		code, reason, object = codes.DataLoss, reasonCorrupt, ce.Object
-	case errors.Is(err, repo.ErrInvalidLogName), errors.Is(err, errBadRequest):
+	case errors.Is(err, errBadRequest):
 		code, reason = codes.InvalidArgument, reasonInvalidName
 	case errors.Is(err, context.Canceled):
 		code = codes.Canceled
@@ -92,21 +100,13 @@ func fromStatus(st *status.Status) error {
 		if !ok || info.GetDomain() != errorDomain {
 			continue
 		}
-		switch info.GetReason() {
-		case reasonConflict:
-			e.class = repo.ErrLogConflict
-		case reasonNotFound:
-			e.class = repo.ErrLogNotFound
-		case reasonRepoMissing:
-			e.class = repo.ErrRepoNotFound
-		case reasonWrongKey:
-			e.class = repo.ErrWrongKey
-		case reasonUnsupported:
-			e.class = repo.ErrUnsupportedVersion
-		case reasonInvalidName:
-			e.class = repo.ErrInvalidLogName
-		case reasonCorrupt:
+		if info.GetReason() == reasonCorrupt {
 			e.object = info.GetMetadata()["object"]
+		}
+		for _, c := range errorClasses {
+			if info.GetReason() == c.reason {
+				e.class = c.class
+			}
 		}
 	}
 	return e
