@@ -14,27 +14,13 @@ import (
 // `coffer dev` end to end, driven by the client CLI as a user would.
 func TestDevModeWithClientCLI(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), ".coffer")
-	httpAddr := freePort(t)
-	dev := startProc(t, "coffer dev", "dev", "--data-dir", dir, "--http-addr", httpAddr, "--grpc-addr", freePort(t))
-	tokenFile := filepath.Join(dir, "admin.token")
-	poll(t, time.Minute, "coffer dev to print where things are", func() bool {
-		if dev.exited() {
-			t.Fatalf("coffer dev exited: %s", dev.out.String())
-		}
-		return strings.Contains(dev.out.String(), "http://"+httpAddr+"/api") && strings.Contains(dev.out.String(), tokenFile)
-	})
-	st, err := os.Stat(tokenFile)
+	d := startDev(t)
+	dir, dev, env := d.dir, d.proc, d.env
+	st, err := os.Stat(d.tokenFile)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("admin token file: %v mode %v, want 0600", err, st.Mode().Perm())
 	}
-	raw, _ := os.ReadFile(tokenFile)
-	env := []string{"COFFER_ADDR=http://" + httpAddr, "COFFER_TOKEN=" + strings.TrimSpace(string(raw))}
 	cli := func(args ...string) result { t.Helper(); return mustRun(t, env, args...) }
-
-	poll(t, time.Minute, "the dev agent to be online", func() bool {
-		return strings.Contains(run(t, env, "agent", "list").stdout, "online")
-	})
 	src := treetest.Generate(t, t.TempDir(), treetest.Spec{SmallFiles: 20, BigFiles: 1, BigSize: 2 << 20, Depth: 2, Seed: 7})
 	cli("source", "create", "--name", "demo", "--path", src)
 	out := cli("backup", "create", "demo", "--wait").stdout

@@ -15,20 +15,11 @@ import (
 // serves it at GET /api/sources/{id}/wal.
 func TestDevModeWALSocket(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), ".coffer")
-	httpAddr := freePort(t)
-	dev := startProc(t, "coffer dev", "dev", "--data-dir", dir, "--http-addr", httpAddr, "--grpc-addr", freePort(t))
+	d := startDev(t)
+	dir, env := d.dir, d.env
 	sock := filepath.Join(dir, "agent.sock")
 	poll(t, time.Minute, "coffer dev to name its WAL socket", func() bool {
-		if dev.exited() {
-			t.Fatalf("coffer dev exited: %s", dev.out.String())
-		}
-		return strings.Contains(dev.out.String(), sock)
-	})
-	raw, _ := os.ReadFile(filepath.Join(dir, "admin.token"))
-	env := []string{"COFFER_ADDR=http://" + httpAddr, "COFFER_TOKEN=" + strings.TrimSpace(string(raw))}
-	poll(t, time.Minute, "the dev agent to be online", func() bool {
-		return strings.Contains(run(t, env, "agent", "list").stdout, "online")
+		return strings.Contains(d.proc.out.String(), sock)
 	})
 	mustRun(t, env, "source", "create", "--name", "main", "--type", "postgres", "--set", "host=127.0.0.1", "--set", "method=logical")
 
@@ -50,10 +41,9 @@ func TestDevModeWALSocket(t *testing.T) {
 			ParentTimeline int
 		}
 	}
-	token := strings.TrimSpace(string(raw))
 	poll(t, time.Minute, "the agent's WAL report to reach the API", func() bool {
-		req, _ := http.NewRequest("GET", "http://"+httpAddr+"/api/sources/main/wal", nil)
-		req.Header.Set("Authorization", "Bearer "+token)
+		req, _ := http.NewRequest("GET", "http://"+d.httpAddr+"/api/sources/main/wal", nil)
+		req.Header.Set("Authorization", "Bearer "+d.token)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 type storageTestOutput struct {
@@ -25,22 +24,8 @@ type storageTestOutput struct {
 // location whose directory became a file.
 func TestStorageTestWithDevAgent(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), ".coffer")
-	httpAddr := freePort(t)
-	dev := startProc(t, "coffer dev", "dev", "--data-dir", dir, "--http-addr", httpAddr, "--grpc-addr", freePort(t))
-	tokenFile := filepath.Join(dir, "admin.token")
-	poll(t, time.Minute, "coffer dev to print where things are", func() bool {
-		if dev.exited() {
-			t.Fatalf("coffer dev exited: %s", dev.out.String())
-		}
-		return strings.Contains(dev.out.String(), tokenFile)
-	})
-	raw, _ := os.ReadFile(tokenFile)
-	token := strings.TrimSpace(string(raw))
-	env := []string{"COFFER_ADDR=http://" + httpAddr, "COFFER_TOKEN=" + token}
-	poll(t, time.Minute, "the dev agent to be online", func() bool {
-		return strings.Contains(run(t, env, "agent", "list").stdout, "online")
-	})
+	d := startDev(t)
+	dir, env := d.dir, d.env
 
 	var list struct{ StorageLocations []struct{ ID, URL string } }
 	decodeJSON(t, mustRun(t, env, "storage", "list", "--json").stdout, &list)
@@ -69,7 +54,7 @@ func TestStorageTestWithDevAgent(t *testing.T) {
 
 	// A second location, whose directory is then replaced by a file.
 	badDir := filepath.Join(t.TempDir(), "bad")
-	created := apiCall(t, httpAddr, token, "POST", "/api/storage-locations", map[string]any{"name": "bad", "url": "file://" + badDir})
+	created := apiCall(t, d.httpAddr, d.token, "POST", "/api/storage-locations", map[string]any{"name": "bad", "url": "file://" + badDir})
 	var loc struct{ StorageLocation struct{ ID string } }
 	if err := json.Unmarshal(created, &loc); err != nil || loc.StorageLocation.ID == "" {
 		t.Fatalf("create location: %s", created)
