@@ -14,21 +14,6 @@ import (
 	"github.com/cofferhq/coffer/internal/pgtest"
 )
 
-// mark is one row of the marks table and the database clock read after
-// its commit: a restore to at holds exactly n rows.
-type mark struct {
-	n  int64
-	at time.Time
-}
-
-func addMark(t *testing.T, pg *pgtest.Cluster) mark {
-	t.Helper()
-	var m mark
-	pg.QueryRow(t, "postgres", "INSERT INTO marks DEFAULT VALUES RETURNING id", &m.n)
-	pg.QueryRow(t, "postgres", "SELECT clock_timestamp()", &m.at)
-	return m
-}
-
 // startAgent runs a real agent in this process (as `coffer dev` does)
 // until the test ends and returns its ID once it is online.
 func startAgent(t *testing.T, c *ct.Controller, name string) string {
@@ -94,26 +79,26 @@ func TestPostgresRestoreThroughTheAPI(t *testing.T) {
 		"walTimeoutSeconds": 60, "archive": map[string]any{"coffer": pgtest.CofferBinary(t), "repo": rp.Dir, "keyFile": rp.KeyFile},
 	}})
 
-	pg.Exec(t, "postgres", "CREATE TABLE marks (id serial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())")
+	pg.CreateMarks(t)
 	for range 3 {
-		addMark(t, pg)
+		pg.AddMark(t)
 	}
 	first := backupThroughAPI(t, c)
-	early := addMark(t, pg) // between the backups: only the first can reach it
-	addMark(t, pg)
+	early := pg.AddMark(t) // between the backups: only the first can reach it
+	pg.AddMark(t)
 	second := backupThroughAPI(t, c)
 	atSecond := pg.Int(t, "postgres", "SELECT count(*) FROM marks")
-	addMark(t, pg)
-	addMark(t, pg)
+	pg.AddMark(t)
+	pg.AddMark(t)
 	var segment string
 	pg.QueryRow(t, "postgres", "SELECT pg_walfile_name(pg_current_wal_lsn())", &segment)
 	pg.Exec(t, "postgres", "SELECT pg_switch_wal()")
 	pg.WaitArchived(t, segment, time.Minute)
 
 	// Point in time, base picked by the controller.
-	job, data := restoreThroughAPI(t, c, map[string]any{"source": "pg", "pointInTime": early.at.Format(time.RFC3339Nano)})
+	job, data := restoreThroughAPI(t, c, map[string]any{"source": "pg", "pointInTime": early.At.Format(time.RFC3339Nano)})
 	if job.BackupID != first || job.RecoveryTarget != "time" {
-		t.Fatalf("restore to %s: base %s target %q, want the first backup %s (the second ends later) and \"time\"", early.at, job.BackupID, job.RecoveryTarget, first)
+		t.Fatalf("restore to %s: base %s target %q, want the first backup %s (the second ends later) and \"time\"", early.At, job.BackupID, job.RecoveryTarget, first)
 	}
 	steps := map[string]string{}
 	for _, s := range job.Steps {
@@ -124,8 +109,8 @@ func TestPostgresRestoreThroughTheAPI(t *testing.T) {
 			t.Errorf("step %q is %q, want %q (steps %+v)", name, steps[name], want, job.Steps)
 		}
 	}
-	if n := startRestored(t, data); n != early.n {
-		t.Errorf("restore to %s (mark %d): %d rows", early.at, early.n, n)
+	if n := startRestored(t, data); n != early.N {
+		t.Errorf("restore to %s (mark %d): %d rows", early.At, early.N, n)
 	}
 
 	// The second backup's consistency point.

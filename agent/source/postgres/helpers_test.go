@@ -94,10 +94,3 @@ func (f *fixture) restoreErr(t *testing.T, target postgres.RecoveryTarget, snaps
 	return c, nil
 }
 
-// dbNow is the database clock.
-func dbNow(t *testing.T, c *pgtest.Cluster) time.Time {
-	t.Helper()
-	var ts time.Time
-	c.QueryRow(t, "postgres", "SELECT clock_timestamp()", &ts)
-	return ts
-}
