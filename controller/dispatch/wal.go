@@ -58,16 +58,14 @@ func (s *session) walArchive(ctx context.Context, r *cofferv1.WalArchiveReport) 
 	}
 	d.walGaps.WithLabelValues(src.Name).Set(float64(stored.GapCount()))
 	fresh := newGaps(prev, stored)
+	details := make([]map[string]any, 0, len(fresh))
 	for _, g := range fresh {
 		d.log.Warn("WAL archive gap: segments are missing, point-in-time recovery cannot replay across them",
 			"source", src.Name, "timeline", g.timeline, "first", g.FirstSegment, "last", g.LastSegment,
 			"segments", g.SegmentCount, "repository", stored.Repository)
+		details = append(details, map[string]any{"timeline": g.timeline, "first": g.FirstSegment, "last": g.LastSegment, "segments": g.SegmentCount})
 	}
 	if len(fresh) > 0 {
-		details := make([]map[string]any, 0, len(fresh))
-		for _, g := range fresh {
-			details = append(details, map[string]any{"timeline": g.timeline, "first": g.FirstSegment, "last": g.LastSegment, "segments": g.SegmentCount})
-		}
 		d.record(ctx, "agent:"+s.agentID, "wal.gap_found", "source/"+src.ID,
 			map[string]any{"source": src.Name, "repository": stored.Repository, "gaps": details})
 	}
