@@ -93,6 +93,9 @@ func TestStorageTestAgentDisconnects(t *testing.T) {
 	w := newWorld(t)
 	loc := w.location(t)
 	ch := w.c.Open(t, w.tls, nil)
+	if m := ch.Expect(wait); m.GetWelcome() == nil { // registered: the call reaches this channel
+		t.Fatalf("want the welcome, got %v", m)
+	}
 	done := make(chan ct.Response, 1)
 	go func() { done <- w.c.Do(t, "POST", "/api/storage-locations/"+loc.ID+"/test", map[string]any{}) }()
 	for ch.Expect(wait).GetStorageTest() == nil {
