@@ -31,12 +31,15 @@ deps:
 ## test: every test, with the race detector, against real servers
 test: deps build
 	$(GO) test -race -count=1 -timeout 40m $(PKGS)
+	@echo "== without cgo: the pure-Go zstd fallback"
+	CGO_ENABLED=0 $(GO) test -count=1 -run 'Encoder|Compress|RoundTrip|Vector' ./internal/repo
 
 test-short:
 	$(GO) test -short $(PKGS)
 
 lint:
 	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) build ./...
 	staticcheck ./...
 
 generate:

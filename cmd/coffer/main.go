@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -45,11 +46,31 @@ func main() {
 	root.AddCommand(client.StorageCommand())
 	root.AddCommand(client.TokenCommand())
 	root.AddCommand(agentcmd.Command(client.AgentCommands()...))
+	stopProfile := startCPUProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := root.ExecuteContext(ctx)
 	stop()
+	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "coffer:", err)
 	}
 	os.Exit(cli.ExitCode(err))
+}
+
+// startCPUProfile writes a CPU profile to $COFFER_CPUPROFILE when it is set:
+// how `make bench` findings are explained without a special build.
+func startCPUProfile() func() {
+	path := os.Getenv("COFFER_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "coffer: cpu profile:", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

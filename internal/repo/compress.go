@@ -61,16 +61,26 @@ func (c Compression) String() string {
 // a cost in speed that the rest of the pipeline absorbs.
 const defaultCompression = CompressionDefault
 
+// frameEncoder compresses one input into one zstd frame appended to dst.
+// Implementations are safe for concurrent use. Two exist: libzstd through
+// cgo (compress_libzstd.go), the fast one, and the pure-Go encoder of
+// github.com/klauspost/compress, used when Coffer is built without cgo and
+// for the probe. Both write ordinary RFC 8878 frames; readers use
+// klauspost's decoder whichever wrote them.
+type frameEncoder interface {
+	EncodeAll(src, dst []byte) []byte
+}
+
 // Encoders and decoders are expensive to create and safe for concurrent
 // EncodeAll/DecodeAll, so the package shares one of each.
 var (
 	zstdOnce sync.Once
-	zstdEnc  *zstd.Encoder // indexes, snapshots and CompressionAuto blobs
+	zstdEnc  frameEncoder  // indexes, snapshots, trees and CompressionAuto blobs
 	zstdDec  *zstd.Decoder // blobs: output capped by cap(dst), the known raw length
 	zstdObj  *zstd.Decoder // index and snapshots: grows up to maxObjectSize
 
 	levelOnce [3]sync.Once
-	levelEnc  [3]*zstd.Encoder // fastest, default, max
+	levelEnc  [3]*zstd.Encoder // pure Go: fastest, default, max
 )
 
 func newEncoder(level zstd.EncoderLevel) *zstd.Encoder {
@@ -86,13 +96,33 @@ func newEncoder(level zstd.EncoderLevel) *zstd.Encoder {
 	return enc
 }
 
-// encoderFor returns the shared encoder of a compression level, or nil for off.
-func encoderFor(c Compression) *zstd.Encoder {
+// levelIndex maps a compression setting to 0 (fastest), 1 (default) or
+// 2 (max); ok is false for off.
+func levelIndex(c Compression) (i int, ok bool) {
 	if c == CompressionAuto {
 		c = defaultCompression
 	}
-	i := int(c) - int(CompressionFastest)
-	if i < 0 || i >= len(levelEnc) {
+	i = int(c) - int(CompressionFastest)
+	return i, i >= 0 && i < len(levelEnc)
+}
+
+// encoderFor returns the encoder of a compression level, or nil for off:
+// libzstd when this build has it, else the pure-Go encoder.
+func encoderFor(c Compression) frameEncoder {
+	i, ok := levelIndex(c)
+	if !ok {
+		return nil
+	}
+	if enc := nativeEncoder(i); enc != nil {
+		return enc
+	}
+	return pureGoEncoder(c)
+}
+
+// pureGoEncoder returns klauspost's encoder of a level, or nil for off.
+func pureGoEncoder(c Compression) *zstd.Encoder {
+	i, ok := levelIndex(c)
+	if !ok {
 		return nil
 	}
 	levelOnce[i].Do(func() {
@@ -133,7 +163,7 @@ func compressBlob(dst, data []byte) []byte {
 // compressWith is compressBlob with a chosen encoder; nil stores raw.
 // Large chunks that look incompressible (encrypted, already compressed
 // data) are stored raw without a full attempt: see incompressible.
-func compressWith(enc *zstd.Encoder, dst, data []byte) []byte {
+func compressWith(enc frameEncoder, dst, data []byte) []byte {
 	start := len(dst)
 	out, raw := compressFrame(enc, append(dst, flagZstd), data)
 	if !raw {
@@ -147,7 +177,7 @@ func compressWith(enc *zstd.Encoder, dst, data []byte) []byte {
 // returns dst unchanged) when data is to be stored as it is: compression
 // off, a probe that finds it incompressible, or a frame that does not shrink.
 // Callers that store raw data can then copy it once, straight to its place.
-func compressFrame(enc *zstd.Encoder, dst, data []byte) (out []byte, raw bool) {
+func compressFrame(enc frameEncoder, dst, data []byte) (out []byte, raw bool) {
 	if enc == nil || incompressible(data) {
 		return dst, true
 	}
@@ -173,8 +203,9 @@ func incompressible(data []byte) bool {
 	if len(data) < probeMin {
 		return false
 	}
-	// The shared fastest-level encoder: same settings, no second encoder.
-	probeEnc := encoderFor(CompressionFastest)
+	// The pure-Go fastest level: its output bound (probeMaxOut) is known
+	// and a 16 KiB slice is too small to repay a cgo call's setup.
+	probeEnc := pureGoEncoder(CompressionFastest)
 	bp := probeBufs.Get().(*[]byte)
 	defer probeBufs.Put(bp)
 	out := (*bp)[:0]
@@ -249,3 +280,11 @@ func decompressBlob(dst, plain []byte, wantLen, maxLen int) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// EncodeBlobFrame appends src's zstd frame at level c as SaveBlob writes it
+// (without the probe), and BlobEncoderName names the encoder: for
+// scripts/pipelinelimit, whose zstd stage must measure what backups run.
+func EncodeBlobFrame(c Compression, dst, src []byte) []byte { return encoderFor(c).EncodeAll(src, dst) }
+
+// BlobEncoderName names the zstd encoder of this build.
+func BlobEncoderName() string { return nativeZstd }

@@ -62,7 +62,7 @@ func TestIncompressibleProbeEarlyExitSameVerdict(t *testing.T) {
 		"mostly random":    append(append(random(n-probeSize/2), text(probeSize/4)...), random(probeSize/4)...),
 	}
 	for name, data := range cases {
-		enc := encoderFor(CompressionFastest)
+		enc := pureGoEncoder(CompressionFastest)
 		var out []byte
 		for _, off := range []int{0, len(data)/2 - probeSize/2, len(data) - probeSize} {
 			out = enc.EncodeAll(data[off:off+probeSize], out)
@@ -72,7 +72,7 @@ func TestIncompressibleProbeEarlyExitSameVerdict(t *testing.T) {
 			t.Errorf("%s: incompressible = %v, probing every slice says %v", name, got, want)
 		}
 	}
-	if out := encoderFor(CompressionFastest).EncodeAll(random(probeSize), nil); len(out) > probeMaxOut {
+	if out := pureGoEncoder(CompressionFastest).EncodeAll(random(probeSize), nil); len(out) > probeMaxOut {
 		t.Errorf("probe of random data: %d bytes, above the bound %d", len(out), probeMaxOut)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 
 	"github.com/cofferhq/coffer/internal/crypto"
-	"github.com/klauspost/compress/zstd"
 	"github.com/zeebo/blake3"
 )
 
@@ -71,7 +70,7 @@ type logEncoder struct {
 	keys  *keySet
 	epoch uint32
 	salt  []byte
-	enc   *zstd.Encoder // nil stores frames raw
+	enc   frameEncoder // nil stores frames raw
 	nonce func() []byte
 }
 
