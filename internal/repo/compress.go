@@ -119,6 +119,17 @@ func encoderFor(c Compression) frameEncoder {
 	return pureGoEncoder(c)
 }
 
+// logEncoderFor returns the encoder of log segments: with libzstd, auto
+// means a level above the blobs' default (see libzstdLogLevel).
+func logEncoderFor(c Compression) frameEncoder {
+	if c == CompressionAuto {
+		if enc := nativeLogEncoder(); enc != nil {
+			return enc
+		}
+	}
+	return encoderFor(c)
+}
+
 // pureGoEncoder returns klauspost's encoder of a level, or nil for off.
 func pureGoEncoder(c Compression) *zstd.Encoder {
 	i, ok := levelIndex(c)

@@ -11,6 +11,9 @@ import (
 // always, libzstd's with cgo. Each must pass the same round trips.
 func testEncoders() map[string]frameEncoder {
 	encs := map[string]frameEncoder{}
+	if native := nativeLogEncoder(); native != nil {
+		encs["native/log"] = native
+	}
 	for _, c := range []Compression{CompressionFastest, CompressionDefault, CompressionMax} {
 		encs["klauspost/"+c.String()] = pureGoEncoder(c)
 		i, _ := levelIndex(c)

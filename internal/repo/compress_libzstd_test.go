@@ -15,4 +15,10 @@ func TestCgoBuildCompressesWithLibzstd(t *testing.T) {
 	if got := encoderFor(CompressionAuto).(*libzstdEncoder).level; got != 3 {
 		t.Errorf("default level %d, want zstd's default 3", got)
 	}
+	if got := logEncoderFor(CompressionAuto).(*libzstdEncoder).level; got != libzstdLogLevel {
+		t.Errorf("log segment level %d, want %d", got, libzstdLogLevel)
+	}
+	if got := logEncoderFor(CompressionFastest).(*libzstdEncoder).level; got != 1 {
+		t.Errorf("log segments with fastest: level %d, want 1", got)
+	}
 }

@@ -7,3 +7,6 @@ const nativeZstd = "klauspost/compress (pure Go; build with cgo for libzstd)"
 
 // nativeEncoder is nil without cgo: encoderFor falls back to pure Go.
 func nativeEncoder(int) frameEncoder { return nil }
+
+// nativeLogEncoder is nil without cgo: log segments use encoderFor.
+func nativeLogEncoder() frameEncoder { return nil }

@@ -58,7 +58,7 @@ func (r *Repository) SaveLogSegment(ctx context.Context, f LogFile, data []byte,
 	}
 	enc := &logEncoder{
 		keys: r.keys, epoch: r.cfg.KeyEpoch, salt: randomBytes(logSaltSize),
-		enc:   encoderFor(r.opts.Compression),
+		enc:   logEncoderFor(r.opts.Compression),
 		nonce: func() []byte { return crypto.RandomNonce(make([]byte, crypto.NonceSize)) },
 	}
 	info := LogSegmentInfo{Object: object, ContentID: id, Archived: r.opts.Clock().UTC(), LogRange: rng}
