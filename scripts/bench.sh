@@ -32,8 +32,11 @@ data() { # data NAME MIB
 }
 
 # run LABEL CMD... : runs CMD under /usr/bin/time, prints "seconds maxrss_kib"
+# Each run starts with no dirty pages, so no tool pays for the previous one's
+# writeback (restic does not fsync what it restores; Coffer does).
 run() {
   local label=$1; shift
+  sync
   /usr/bin/time -f "%e %M" -o "$W/time.$label" "$@" >"$W/log.$label" 2>&1 || {
     echo "!! $label failed:" >&2; tail -20 "$W/log.$label" >&2; exit 1; }
   cat "$W/time.$label"
