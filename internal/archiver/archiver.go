@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/cofferhq/coffer/internal/chunker"
@@ -28,6 +29,10 @@ type Repository interface {
 type Options struct {
 	// Workers hash, compress and encrypt chunks; default: number of CPUs.
 	Workers int
+	// Readers read and cut large files, one file each at a time; default
+	// 2, restic's read concurrency: enough to keep two cores busy on
+	// incompressible data, few enough not to seek a disk to death.
+	Readers int
 	// Excludes are glob patterns. A pattern with a slash matches the whole
 	// absolute path; one without matches the base name. "**" spans directories.
 	Excludes []string
@@ -92,12 +97,21 @@ func (o *Options) setDefaults() {
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
 	}
+	if o.Readers <= 0 {
+		o.Readers = 2
+	}
 	if o.OnError == nil {
 		o.OnError = func(_ string, err error) error { return err }
 	}
 	if o.Warn == nil {
 		o.Warn = func(string, error) {}
 	}
+	// The walker, the file readers and the tree saver all report: callers'
+	// callbacks are called one at a time.
+	var mu sync.Mutex
+	onError, warn := o.OnError, o.Warn
+	o.OnError = func(path string, err error) error { mu.Lock(); defer mu.Unlock(); return onError(path, err) }
+	o.Warn = func(path string, err error) { mu.Lock(); defer mu.Unlock(); warn(path, err) }
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = time.Second
 	}

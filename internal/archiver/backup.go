@@ -23,9 +23,10 @@ type Archiver struct {
 	cap  fsmeta.Capturer
 	cnt  counters
 
-	chunks chan chunkJob
-	dirs   chan dirJob
-	slots  chan []byte // free chunk buffers; bounds memory in flight
+	chunks   chan chunkJob
+	readJobs chan readJob // large files for the file readers
+	dirs     chan dirJob
+	slots    chan []byte // free chunk buffers; bounds memory in flight
 
 	chunker *chunker.Chunker // used only by the walking goroutine
 	batch   smallBatch       // small files read but not yet queued; walker only
@@ -69,9 +70,13 @@ func (a *Archiver) Backup(ctx context.Context, paths []string, parent *repo.Snap
 	for range cap(a.slots) {
 		a.slots <- nil // buffers are allocated lazily
 	}
-	var wg sync.WaitGroup
+	var wg, readers sync.WaitGroup
 	for range a.opts.Workers {
 		wg.Go(func() { a.chunkWorker(ctx, cancel) })
+	}
+	a.readJobs = make(chan readJob)
+	for range a.opts.Readers {
+		readers.Go(func() { a.fileReader(ctx) })
 	}
 	saverDone := make(chan struct{})
 	go func() { defer close(saverDone); a.treeSaver(ctx, cancel) }()
@@ -89,6 +94,8 @@ func (a *Archiver) Backup(ctx context.Context, paths []string, parent *repo.Snap
 	if ferr := a.flushBatch(ctx); err == nil {
 		err = ferr
 	}
+	close(a.readJobs)
+	readers.Wait() // they queue chunks until the end of their files
 	close(a.chunks)
 	close(a.dirs)
 	wg.Wait()

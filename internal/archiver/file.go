@@ -44,7 +44,7 @@ func (a *Archiver) saveFile(ctx context.Context, path string, n *repo.Node, fi f
 		return nil, err
 	}
 	f := rawFile{fd: fd, path: path}
-	defer f.close()
+	defer func() { f.close() }() // unless handed to a reader
 	if n.Size <= uint64(single) {
 		ff, ok, err := a.saveSmallFile(ctx, f, n, fi)
 		if ok || err != nil {
@@ -59,44 +59,91 @@ func (a *Archiver) saveFile(ctx context.Context, path string, n *repo.Node, fi f
 		return nil, err
 	}
 	ff := newFileFuture(n)
-	read, err := a.readChunks(ctx, f, ff, fixed)
+	job := readJob{f: f, ff: ff, fi: fi, fixed: fixed}
+	f.fd = -1 // the reader closes it now
+	select {
+	case a.readJobs <- job:
+		return ff, nil
+	case <-ctx.Done():
+		job.f.close()
+		return nil, context.Cause(ctx)
+	}
+}
+
+// readJob is a large file, open, for a file reader to cut into chunks.
+type readJob struct {
+	f     rawFile
+	ff    *fileFuture
+	fi    fs.FileInfo
+	fixed int
+}
+
+// readError is a file that could not be read to its end. The tree saver
+// applies OnError to it as the walker does to files it cannot open, and
+// leaves the file out when OnError accepts.
+type readError struct {
+	path string
+	err  error
+}
+
+func (e *readError) Error() string { return e.path + ": " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// fileReader reads large files handed over by the walker. Several run at
+// once: cutting chunks is serial within a file, and one reader leaves a
+// core idle on data the workers only hash and encrypt (it would be the
+// whole pipeline's limit on incompressible data).
+func (a *Archiver) fileReader(ctx context.Context) {
+	var ch *chunker.Chunker
+	for job := range a.readJobs {
+		a.readFile(ctx, job, &ch)
+	}
+}
+
+func (a *Archiver) readFile(ctx context.Context, job readJob, ch **chunker.Chunker) {
+	defer job.f.close()
+	n := job.ff.node
+	read, err := a.readChunks(ctx, job.f, job.ff, job.fixed, ch)
 	if err != nil {
-		return nil, err
+		if ctx.Err() == nil {
+			err = &readError{path: job.f.path, err: err}
+		}
+		job.ff.finish(-1, repo.ID{}, err)
+		return
 	}
 	if read != n.Size {
-		a.opts.Warn(path, fmt.Errorf("file changed size while being read: %d bytes expected, %d read", n.Size, read))
+		a.opts.Warn(job.f.path, fmt.Errorf("file changed size while being read: %d bytes expected, %d read", n.Size, read))
 		n.Size = read
-	} else if after, err := f.stat(); err == nil && !sameMtime(after, fi) {
-		a.opts.Warn(path, errors.New("file changed while being read"))
+	} else if after, err := job.f.stat(); err == nil && !sameMtime(after, job.fi) {
+		a.opts.Warn(job.f.path, errors.New("file changed while being read"))
 	}
-	ff.finish(-1, repo.ID{}, nil)
-	return ff, nil
+	job.ff.finish(-1, repo.ID{}, nil)
 }
 
 func sameMtime(st syscall.Stat_t, fi fs.FileInfo) bool {
 	return st.Mtim.Nano() == fi.ModTime().UnixNano()
 }
 
-// readChunks cuts rd into chunks (content-defined, or of exactly fixed
-// bytes when fixed > 0) and queues them for the workers. On error it has
-// already released the reader's hold on ff.
-func (a *Archiver) readChunks(ctx context.Context, rd io.Reader, ff *fileFuture, fixed int) (uint64, error) {
+// readChunks cuts rd into chunks (content-defined, with *ch, created on
+// first use and kept for its read buffer, or of exactly fixed bytes when
+// fixed > 0) and queues them for the workers. The caller releases its own
+// hold on ff.
+func (a *Archiver) readChunks(ctx context.Context, rd io.Reader, ff *fileFuture, fixed int, ch **chunker.Chunker) (uint64, error) {
 	var read uint64
-	var ch *chunker.Chunker
+	var cut *chunker.Chunker
 	if fixed <= 0 {
-		if a.chunker == nil {
-			a.chunker = a.repo.NewChunker(rd)
+		if *ch == nil {
+			*ch = a.repo.NewChunker(rd)
 		} else {
-			a.chunker.Reset(rd) // keeps its read buffer across files
+			(*ch).Reset(rd)
 		}
-		ch = a.chunker
+		cut = *ch
 	}
 	for {
 		var buf []byte
 		select {
 		case buf = <-a.slots:
 		case <-ctx.Done():
-			ff.finish(-1, repo.ID{}, context.Cause(ctx))
 			return 0, context.Cause(ctx)
 		}
 		if buf == nil {
@@ -104,8 +151,8 @@ func (a *Archiver) readChunks(ctx context.Context, rd io.Reader, ff *fileFuture,
 		}
 		var data []byte
 		var err error
-		if ch != nil {
-			data, err = ch.Next(buf)
+		if cut != nil {
+			data, err = cut.Next(buf)
 		} else {
 			data, err = readFixed(rd, buf[:fixed])
 		}
@@ -115,7 +162,6 @@ func (a *Archiver) readChunks(ctx context.Context, rd io.Reader, ff *fileFuture,
 		}
 		if err != nil {
 			a.slots <- buf
-			ff.finish(-1, repo.ID{}, err)
 			return 0, fmt.Errorf("read: %w", err)
 		}
 		read += uint64(len(data))
@@ -126,7 +172,6 @@ func (a *Archiver) readChunks(ctx context.Context, rd io.Reader, ff *fileFuture,
 		case <-ctx.Done():
 			a.slots <- buf
 			ff.finish(part.idx, repo.ID{}, context.Cause(ctx))
-			ff.finish(-1, repo.ID{}, nil)
 			return 0, context.Cause(ctx)
 		}
 	}
@@ -196,7 +241,14 @@ func (a *Archiver) saveTree(ctx context.Context, entries []entry) (repo.ID, erro
 	for _, e := range entries {
 		if e.file != nil {
 			if err := e.file.wait(ctx); err != nil {
-				return repo.ID{}, err
+				var re *readError
+				if !errors.As(err, &re) {
+					return repo.ID{}, err
+				}
+				if err := a.skip(re.path, re.err); err != nil {
+					return repo.ID{}, err
+				}
+				continue
 			}
 			a.cnt.filesDone.Add(1)
 		}

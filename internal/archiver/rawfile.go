@@ -67,7 +67,11 @@ func (f rawFile) stat() (syscall.Stat_t, error) {
 	return st, nil
 }
 
-func (f rawFile) close() { _ = syscall.Close(f.fd) }
+func (f rawFile) close() {
+	if f.fd >= 0 {
+		_ = syscall.Close(f.fd)
+	}
+}
 
 func ignoringEINTR(fn func() (int, error)) (int, error) {
 	for {

@@ -151,12 +151,12 @@ func (a *Archiver) saveStream(ctx context.Context, path string, name []byte, s *
 		return entry{}, fmt.Errorf("stream %s: %w", path, err)
 	}
 	ff := newFileFuture(n)
-	read, err := a.readChunks(ctx, rc, ff, 0)
+	read, err := a.readChunks(ctx, rc, ff, 0, &a.chunker)
 	if cerr := rc.Close(); err == nil && cerr != nil {
-		ff.finish(-1, repo.ID{}, cerr)
 		err = cerr
 	}
 	if err != nil {
+		ff.finish(-1, repo.ID{}, err)
 		return entry{}, fmt.Errorf("stream %s: %w", path, err)
 	}
 	n.Size = read
