@@ -42,6 +42,14 @@ run() {
   cat "$W/time.$label"
 }
 size_of() { du -sb "$1" | cut -f1; }
+# Restore trees are kept until every disk restore is done: ext4 skips inodes
+# deleted in the last 30 s when it allocates new ones, and right after an
+# rm -rf of 50,000 files each create scans them under the directory lock (a
+# 5 s restore took 15-27 s, most of it system time in recently_deleted).
+# settle_deletes waits out that window after the last large deletion.
+deleted_at=0
+big_rm() { rm -rf "$@"; deleted_at=$(date +%s); }
+settle_deletes() { local left=$(( deleted_at + 31 - $(date +%s) )); [ "$left" -le 0 ] || sleep "$left"; }
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / 1048576 / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2fx", a / b }'; }
 
@@ -50,14 +58,14 @@ BYTES=$(du -sb --exclude='.complete-*' "$DATA" | cut -f1)
 sync
 
 echo "== coffer backup"
-rm -rf "$W/coffer-repo" "$W/coffer-restore" "$W/coffer.key"
+big_rm "$W/coffer-repo" "$W/coffer.key" "$W"/coffer-restore* "$W"/restic-restore*
 $COFFER repo init --repo "$W/coffer-repo" --key-file "$W/coffer.key" >/dev/null
 read -r cb_s cb_rss < <(run coffer-backup $COFFER repo backup --repo "$W/coffer-repo" --key-file "$W/coffer.key" "$DATA")
 read -r cr_s _ < <(run coffer-rebackup $COFFER repo backup --repo "$W/coffer-repo" --key-file "$W/coffer.key" "$DATA")
+settle_deletes
 read -r cx_s cx_rss < <(run coffer-restore $COFFER repo restore --repo "$W/coffer-repo" --key-file "$W/coffer.key" latest --target "$W/coffer-restore")
 c_size=$(size_of "$W/coffer-repo")
 diff -rq "$DATA" "$W/coffer-restore$DATA" >/dev/null || { echo "!! coffer restore differs from source" >&2; exit 1; }
-rm -rf "$W/coffer-restore"
 
 echo "== coffer backup, --compression fastest (speed over size)"
 rm -rf "$W/coffer-fast-repo"
@@ -67,25 +75,24 @@ cf_size=$(size_of "$W/coffer-fast-repo")
 rm -rf "$W/coffer-fast-repo"
 
 echo "== restic backup"
-rm -rf "$W/restic-repo" "$W/restic-restore"
+rm -rf "$W/restic-repo"
 restic init -r "$W/restic-repo" >/dev/null
 read -r rb_s rb_rss < <(run restic-backup restic -r "$W/restic-repo" backup "$DATA")
 read -r rr_s _ < <(run restic-rebackup restic -r "$W/restic-repo" backup "$DATA")
 read -r rx_s rx_rss < <(run restic-restore restic -r "$W/restic-repo" restore latest --target "$W/restic-restore")
 r_size=$(size_of "$W/restic-repo")
-rm -rf "$W/restic-restore"
 
 # Second round in the reverse order (A B B A): this VM's speed drifts by tens of
 # percent over a minute, and the mean of both rounds cancels a steady drift.
 echo "== second round, reverse order: restic then coffer"
-rm -rf "$W/restic-repo2" "$W/restic-restore"
+rm -rf "$W/restic-repo2"
 restic init -r "$W/restic-repo2" >/dev/null
 read -r rb2_s _ < <(run restic-backup2 restic -r "$W/restic-repo2" backup "$DATA")
 rm -rf "$W/restic-repo2"
-read -r rx2_s _ < <(run restic-restore2 restic -r "$W/restic-repo" restore latest --target "$W/restic-restore")
-rm -rf "$W/restic-restore" "$W/coffer-restore"
-read -r cx2_s _ < <(run coffer-restore2 $COFFER repo restore --repo "$W/coffer-repo" --key-file "$W/coffer.key" latest --target "$W/coffer-restore")
-rm -rf "$W/coffer-restore" "$W/coffer-repo2"
+read -r rx2_s _ < <(run restic-restore2 restic -r "$W/restic-repo" restore latest --target "$W/restic-restore2")
+read -r cx2_s _ < <(run coffer-restore2 $COFFER repo restore --repo "$W/coffer-repo" --key-file "$W/coffer.key" latest --target "$W/coffer-restore2")
+big_rm "$W"/coffer-restore* "$W"/restic-restore*
+rm -rf "$W/coffer-repo2"
 $COFFER repo init --repo "$W/coffer-repo2" --key-file "$W/coffer.key" >/dev/null
 read -r cb2_s _ < <(run coffer-backup2 $COFFER repo backup --repo "$W/coffer-repo2" --key-file "$W/coffer.key" "$DATA")
 rm -rf "$W/coffer-repo2"
