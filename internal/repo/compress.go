@@ -113,8 +113,8 @@ func encoderFor(c Compression) frameEncoder {
 	if !ok {
 		return nil
 	}
-	if enc := nativeEncoder(i); enc != nil {
-		return enc
+	if haveNative {
+		return nativeEncoder(i)
 	}
 	return pureGoEncoder(c)
 }
@@ -122,10 +122,8 @@ func encoderFor(c Compression) frameEncoder {
 // logEncoderFor returns the encoder of log segments: with libzstd, auto
 // means a level above the blobs' default (see libzstdLogLevel).
 func logEncoderFor(c Compression) frameEncoder {
-	if c == CompressionAuto {
-		if enc := nativeLogEncoder(); enc != nil {
-			return enc
-		}
+	if c == CompressionAuto && haveNative {
+		return nativeLogEncoder()
 	}
 	return encoderFor(c)
 }

@@ -11,14 +11,13 @@ import (
 // always, libzstd's with cgo. Each must pass the same round trips.
 func testEncoders() map[string]frameEncoder {
 	encs := map[string]frameEncoder{}
-	if native := nativeLogEncoder(); native != nil {
-		encs["native/log"] = native
+	if haveNative {
+		encs["native/log"] = nativeLogEncoder()
 	}
 	for _, c := range []Compression{CompressionFastest, CompressionDefault, CompressionMax} {
 		encs["klauspost/"+c.String()] = pureGoEncoder(c)
-		i, _ := levelIndex(c)
-		if native := nativeEncoder(i); native != nil {
-			encs["native/"+c.String()] = native
+		if i, _ := levelIndex(c); haveNative {
+			encs["native/"+c.String()] = nativeEncoder(i)
 		}
 	}
 	return encs

@@ -14,6 +14,9 @@ import (
 // nativeZstd names the blob encoder of this build, for benchmarks and docs.
 const nativeZstd = "libzstd (cgo)"
 
+// haveNative: this build compresses with libzstd.
+const haveNative = true
+
 // libzstdLevels are the zstd levels of fastest, default and max: 3 is
 // zstd's own default (pgBackRest's too); klauspost's SpeedDefault and
 // SpeedBetterCompression stand for about 3 and 7.

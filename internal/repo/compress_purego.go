@@ -5,8 +5,11 @@ package repo
 // nativeZstd names the blob encoder of this build, for benchmarks and docs.
 const nativeZstd = "klauspost/compress (pure Go; build with cgo for libzstd)"
 
-// nativeEncoder is nil without cgo: encoderFor falls back to pure Go.
+// haveNative: without cgo there is no libzstd; encoderFor uses pure Go.
+const haveNative = false
+
+// nativeEncoder is nil without cgo (never called: see haveNative).
 func nativeEncoder(int) frameEncoder { return nil }
 
-// nativeLogEncoder is nil without cgo: log segments use encoderFor.
+// nativeLogEncoder is nil without cgo (never called: see haveNative).
 func nativeLogEncoder() frameEncoder { return nil }
