@@ -57,12 +57,13 @@ func main() {
 	os.Exit(cli.ExitCode(err))
 }
 
-// startCPUProfile writes a CPU profile to $COFFER_CPUPROFILE when it is set:
-// how `make bench` findings are explained without a special build.
+// startCPUProfile writes a CPU profile to $COFFER_CPUPROFILE when it is set,
+// and its stop a heap profile to $COFFER_MEMPROFILE: how `make bench`
+// findings are explained without a special build.
 func startCPUProfile() func() {
 	path := os.Getenv("COFFER_CPUPROFILE")
 	if path == "" {
-		return func() {}
+		return writeHeapProfile
 	}
 	f, err := os.Create(path)
 	if err == nil {
@@ -72,5 +73,21 @@ func startCPUProfile() func() {
 		fmt.Fprintln(os.Stderr, "coffer: cpu profile:", err)
 		return func() {}
 	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
+	return func() { pprof.StopCPUProfile(); f.Close(); writeHeapProfile() }
+}
+
+// writeHeapProfile writes the live heap at exit to $COFFER_MEMPROFILE.
+func writeHeapProfile() {
+	path := os.Getenv("COFFER_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "coffer: heap profile:", err)
+	}
 }

@@ -68,7 +68,7 @@ func runBackup(cmd *cobra.Command, f *repoFlags, bf *backupFlags, args []string)
 	}
 	defer r.Backend().Close()
 	r.SetOptions(repo.Options{Compression: compression})
-	memlimit.ForBackup(r.IndexedBlobs())
+	memlimit.ForBackup(r.IndexedBlobs(), repo.CompressorHeapBytes())
 
 	host := bf.host
 	if host == "" {

@@ -297,3 +297,13 @@ func EncodeBlobFrame(c Compression, dst, src []byte) []byte { return encoderFor(
 
 // BlobEncoderName names the zstd encoder of this build.
 func BlobEncoderName() string { return nativeZstd }
+
+// CompressorHeapBytes is what the blob encoders keep on the Go heap during a
+// backup, for the process's memory limit: none for libzstd (its contexts,
+// about 1 MiB each, are C memory), 64 MiB for klauspost's encoders.
+func CompressorHeapBytes() int64 {
+	if haveNative {
+		return 0
+	}
+	return 64 << 20
+}
