@@ -293,7 +293,13 @@ func decompressBlob(dst, plain []byte, wantLen, maxLen int) ([]byte, error) {
 // EncodeBlobFrame appends src's zstd frame at level c as SaveBlob writes it
 // (without the probe), and BlobEncoderName names the encoder: for
 // scripts/pipelinelimit, whose zstd stage must measure what backups run.
-func EncodeBlobFrame(c Compression, dst, src []byte) []byte { return encoderFor(c).EncodeAll(src, dst) }
+// Compression off appends src as it is.
+func EncodeBlobFrame(c Compression, dst, src []byte) []byte {
+	if enc := encoderFor(c); enc != nil {
+		return enc.EncodeAll(src, dst)
+	}
+	return append(dst, src...)
+}
 
 // BlobEncoderName names the zstd encoder of this build.
 func BlobEncoderName() string { return nativeZstd }

@@ -34,8 +34,9 @@ const libzstdLogLevel = 5
 // 1.8x on small files: the largest single cost of a backup.
 type libzstdEncoder struct {
 	level int
-	// free keeps contexts for reuse: each holds megabytes of C memory
-	// that Go's memory limit does not see, so their number stays bounded
+	// free keeps contexts for reuse: each holds C memory that Go's memory
+	// limit does not see (0.8 MiB at level 3, 2.6 at 5, 5 at 7, measured
+	// after a 4 MiB input), so their number stays bounded
 	// (a sync.Pool would drop them at every GC and allocate anew).
 	free chan zstd.Ctx
 }
