@@ -2,10 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,52 +16,14 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/cofferhq/coffer/internal/pgtest"
 )
 
-// The PostgreSQL server the controller end-to-end tests use; every test
-// gets a fresh database there.
-var pgAdminDSN = envOr("COFFER_TEST_POSTGRES_DSN", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
-// freshDatabase creates a database for one test and drops it afterwards.
-// Without a server the test fails, unless COFFER_ALLOW_SKIP=1.
+// freshDatabase creates a database for one test on the machine's
+// PostgreSQL server and drops it afterwards.
 func freshDatabase(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	admin, err := sql.Open("pgx", pgAdminDSN)
-	if err == nil {
-		err = admin.PingContext(ctx)
-	}
-	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL is required at 127.0.0.1:5432 (user postgres, trust) for the controller end-to-end tests: %v", err)
-		if os.Getenv("COFFER_ALLOW_SKIP") == "1" {
-			t.Skip(msg)
-		}
-		t.Fatal(msg + " (set COFFER_ALLOW_SKIP=1 to skip)")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "coffer_e2e_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	return "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
+	return pgtest.FreshDatabase(t, "coffer_e2e_", "the controller end-to-end tests")
 }
 
 func freePort(t *testing.T) string {
