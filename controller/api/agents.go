@@ -45,28 +45,35 @@ func (s *Agents) ListAgents(ctx context.Context, req *cofferv1.ListAgentsRequest
 		return nil, err
 	}
 	want := req.GetStatus()
-	if want != "" {
-		if _, err := oneOf("status", want, "", AgentOnline, AgentOffline, AgentRevoked); err != nil {
+	if want == "" {
+		list, total, err := s.d.Store.ListAgents(ctx, p)
+		if err != nil {
 			return nil, err
 		}
-		// Status is computed, so filter a full listing.
-		p = catalog.Page{Page: 1, Limit: catalog.MaxLimit}
+		out := &cofferv1.ListAgentsResponse{Agents: make([]*cofferv1.Agent, 0, len(list))}
+		for _, a := range list {
+			out.Agents = append(out.Agents, s.agentProto(a))
+		}
+		out.Pagination = pagination(p, total)
+		return out, nil
 	}
-	list, total, err := s.d.Store.ListAgents(ctx, p)
+	if _, err := oneOf("status", want, "", AgentOnline, AgentOffline, AgentRevoked); err != nil {
+		return nil, err
+	}
+	// Status is computed, so every agent is listed, filtered, then paged.
+	all, err := catalog.All(func(p catalog.Page) ([]catalog.Agent, int, error) { return s.d.Store.ListAgents(ctx, p) })
 	if err != nil {
 		return nil, err
 	}
-	out := &cofferv1.ListAgentsResponse{Agents: make([]*cofferv1.Agent, 0, len(list))}
-	for _, a := range list {
-		pa := s.agentProto(a)
-		if want == "" || pa.Status == want {
-			out.Agents = append(out.Agents, pa)
+	var match []*cofferv1.Agent
+	for _, a := range all {
+		if pa := s.agentProto(a); pa.Status == want {
+			match = append(match, pa)
 		}
 	}
-	if want != "" {
-		total = len(out.Agents)
-	}
-	out.Pagination = pagination(p, total)
+	lo := min(p.Offset(), len(match)) // p is normalised by page
+	out := &cofferv1.ListAgentsResponse{Agents: match[lo:min(lo+p.Limit, len(match))]}
+	out.Pagination = pagination(p, len(match))
 	return out, nil
 }
 
@@ -148,8 +155,10 @@ func (s *Agents) RevokeAgent(ctx context.Context, req *cofferv1.RevokeAgentReque
 	if req.GetReason() != "" {
 		reason += ": " + req.GetReason()
 	}
-	jobs, _, err := s.d.Store.ListJobs(ctx, catalog.JobFilter{AgentID: a.ID,
-		States: []catalog.JobState{catalog.JobQueued, catalog.JobRunning}, Page: catalog.Page{Limit: catalog.MaxLimit}})
+	jobs, err := catalog.All(func(p catalog.Page) ([]catalog.Job, int, error) {
+		return s.d.Store.ListJobs(ctx, catalog.JobFilter{AgentID: a.ID,
+			States: []catalog.JobState{catalog.JobQueued, catalog.JobRunning}, Page: p})
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -259,4 +260,37 @@ func TestScheduleNextRunAndUpdate(t *testing.T) {
 	}
 	f.c.MustDo(t, "DELETE", "/api/backup-schedules/"+out.Schedule.ID, nil)
 	f.c.MustDo(t, "DELETE", "/api/sources/files1", nil)
+}
+
+// status is computed per agent, so a status filter lists every agent,
+// filters, and pages the matches.
+func TestListAgentsByStatusPagesTheMatches(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.c.Enroll(t, "db2")
+	revoked, _ := f.c.Enroll(t, "db3")
+	f.c.MustDo(t, "POST", "/api/agents/"+revoked+"/revoke", map[string]any{"reason": "test"})
+	var list struct {
+		Agents     []struct{ ID, Name, Status string }
+		Pagination struct{ Page, Limit, Total, TotalPages int }
+	}
+	f.c.MustDo(t, "GET", "/api/agents?status=revoked", nil).Decode(t, &list)
+	if len(list.Agents) != 1 || list.Agents[0].ID != revoked || list.Pagination.Total != 1 {
+		t.Fatalf("revoked: %+v, pagination %+v; want only %s", list.Agents, list.Pagination, revoked)
+	}
+	seen := map[string]bool{}
+	for page := 1; page <= 2; page++ {
+		f.c.MustDo(t, "GET", fmt.Sprintf("/api/agents?status=offline&limit=1&page=%d", page), nil).Decode(t, &list)
+		if len(list.Agents) != 1 || list.Agents[0].Status != "offline" || list.Pagination.Total != 2 || list.Pagination.TotalPages != 2 || list.Pagination.Page != page {
+			t.Fatalf("offline page %d: %+v, pagination %+v; want 1 of 2 offline agents", page, list.Agents, list.Pagination)
+		}
+		seen[list.Agents[0].Name] = true
+	}
+	if !seen["db1"] || !seen["db2"] {
+		t.Fatalf("offline pages gave %v, want db1 and db2", seen)
+	}
+	f.c.MustDo(t, "GET", "/api/agents?status=offline&limit=1&page=3", nil).Decode(t, &list)
+	if len(list.Agents) != 0 || list.Pagination.Total != 2 {
+		t.Fatalf("offline page 3: %+v, pagination %+v; want none of 2", list.Agents, list.Pagination)
+	}
 }

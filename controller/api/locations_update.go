@@ -84,7 +84,9 @@ func (s *Locations) DeleteStorageLocation(ctx context.Context, req *cofferv1.Del
 	if err != nil {
 		return nil, err
 	}
-	sources, _, err := s.d.Store.ListSources(ctx, catalog.SourceFilter{Page: catalog.Page{Limit: catalog.MaxLimit}})
+	sources, err := catalog.All(func(p catalog.Page) ([]catalog.Source, int, error) {
+		return s.d.Store.ListSources(ctx, catalog.SourceFilter{Page: p})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +95,9 @@ func (s *Locations) DeleteStorageLocation(ctx context.Context, req *cofferv1.Del
 			return nil, apierr.Precondition("id", "storage location %q is used by source %q", l.Name, src.Name)
 		}
 	}
-	schedules, _, err := s.d.Store.ListSchedules(ctx, catalog.Page{Limit: catalog.MaxLimit})
+	schedules, err := catalog.All(func(p catalog.Page) ([]catalog.BackupSchedule, int, error) {
+		return s.d.Store.ListSchedules(ctx, p)
+	})
 	if err != nil {
 		return nil, err
 	}

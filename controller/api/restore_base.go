@@ -29,27 +29,23 @@ func (s *Recovery) pickBase(ctx context.Context, src catalog.Source, at time.Tim
 	if src.Type != catalog.SourcePostgres {
 		return catalog.Backup{}, apierr.Invalid("source", "source %q is a %s source; point in time needs a PostgreSQL source with physical backups", src.Name, src.Type)
 	}
+	list, err := catalog.All(func(p catalog.Page) ([]catalog.Backup, int, error) {
+		return s.d.Store.ListBackups(ctx, catalog.BackupFilter{Source: src.ID, Status: catalog.BackupCompleted, Page: p})
+	})
+	if err != nil {
+		return catalog.Backup{}, err
+	}
 	var best, earliest catalog.Backup
-	for page := 1; ; page++ {
-		list, total, err := s.d.Store.ListBackups(ctx, catalog.BackupFilter{Source: src.ID, Status: catalog.BackupCompleted,
-			Page: catalog.Page{Page: page, Limit: catalog.MaxLimit}})
-		if err != nil {
-			return catalog.Backup{}, err
+	for _, b := range list {
+		if b.SnapshotID == "" || backupMethod(b, src) != methodPhysical {
+			continue
 		}
-		for _, b := range list {
-			if b.SnapshotID == "" || backupMethod(b, src) != methodPhysical {
-				continue
-			}
-			c := consistentAt(b)
-			if earliest.ID == "" || c.Before(consistentAt(earliest)) {
-				earliest = b
-			}
-			if !c.After(at) && (best.ID == "" || c.After(consistentAt(best))) {
-				best = b
-			}
+		c := consistentAt(b)
+		if earliest.ID == "" || c.Before(consistentAt(earliest)) {
+			earliest = b
 		}
-		if page*catalog.MaxLimit >= total || len(list) == 0 {
-			break
+		if !c.After(at) && (best.ID == "" || c.After(consistentAt(best))) {
+			best = b
 		}
 	}
 	switch {

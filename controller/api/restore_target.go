@@ -143,7 +143,9 @@ func (s *Recovery) checkNotLive(ctx context.Context, r catalog.RecoveryJob) erro
 	}
 	target := filepath.Clean(r.TargetPath)
 	for _, typ := range []string{catalog.SourceFiles, catalog.SourcePostgres} {
-		sources, _, err := s.d.Store.ListSources(ctx, catalog.SourceFilter{AgentID: r.AgentID, Type: typ, Page: catalog.Page{Limit: catalog.MaxLimit}})
+		sources, err := catalog.All(func(p catalog.Page) ([]catalog.Source, int, error) {
+			return s.d.Store.ListSources(ctx, catalog.SourceFilter{AgentID: r.AgentID, Type: typ, Page: p})
+		})
 		if err != nil {
 			return err
 		}
@@ -155,7 +157,9 @@ func (s *Recovery) checkNotLive(ctx context.Context, r catalog.RecoveryJob) erro
 			}
 		}
 	}
-	prev, _, err := s.d.Store.ListRecoveryJobs(ctx, catalog.RecoveryFilter{Status: catalog.RecoveryCompleted, Page: catalog.Page{Limit: catalog.MaxLimit}})
+	prev, err := catalog.All(func(p catalog.Page) ([]catalog.RecoveryJob, int, error) {
+		return s.d.Store.ListRecoveryJobs(ctx, catalog.RecoveryFilter{Status: catalog.RecoveryCompleted, Page: p})
+	})
 	if err != nil {
 		return err
 	}

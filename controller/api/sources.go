@@ -126,7 +126,9 @@ func (d *Deps) agentOrOnly(ctx context.Context, id string) (string, error) {
 		}
 		return a.ID, nil
 	}
-	agents, _, err := d.Store.ListAgents(ctx, catalog.Page{Limit: catalog.MaxLimit})
+	agents, err := catalog.All(func(p catalog.Page) ([]catalog.Agent, int, error) {
+		return d.Store.ListAgents(ctx, p)
+	})
 	if err != nil {
 		return "", err
 	}

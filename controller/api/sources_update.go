@@ -78,7 +78,9 @@ func (s *Sources) DeleteSource(ctx context.Context, req *cofferv1.DeleteSourceRe
 	if err != nil {
 		return nil, err
 	}
-	schedules, _, err := s.d.Store.ListSchedules(ctx, catalog.Page{Limit: catalog.MaxLimit})
+	schedules, err := catalog.All(func(p catalog.Page) ([]catalog.BackupSchedule, int, error) {
+		return s.d.Store.ListSchedules(ctx, p)
+	})
 	if err != nil {
 		return nil, err
 	}

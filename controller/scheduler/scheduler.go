@@ -216,7 +216,9 @@ func (s *Scheduler) fire(ctx context.Context, sc catalog.BackupSchedule, now tim
 func (s *Scheduler) busy(ctx context.Context, sc catalog.BackupSchedule, key string) (bool, error) {
 	for _, name := range sc.Sources {
 		for _, st := range []string{catalog.BackupPending, catalog.BackupRunning} {
-			list, _, err := s.store.ListBackups(ctx, catalog.BackupFilter{Source: name, Status: st, Page: catalog.Page{Limit: catalog.MaxLimit}})
+			list, err := catalog.All(func(p catalog.Page) ([]catalog.Backup, int, error) {
+				return s.store.ListBackups(ctx, catalog.BackupFilter{Source: name, Status: st, Page: p})
+			})
 			if err != nil {
 				return false, err
 			}

@@ -32,3 +32,20 @@ func (p Page) Offset() int {
 	n := p.Normalize()
 	return (n.Page - 1) * n.Limit
 }
+
+// All collects every row of a paged list, for checks that must see them all
+// (a first page of MaxLimit rows silently misses the rest): list is called
+// for pages 1, 2, ... until total rows are in hand or a page comes back empty.
+func All[T any](list func(Page) ([]T, int, error)) ([]T, error) {
+	var out []T
+	for n := 1; ; n++ {
+		rows, total, err := list(Page{Page: n, Limit: MaxLimit})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rows...)
+		if len(rows) == 0 || len(out) >= total {
+			return out, nil
+		}
+	}
+}
